@@ -1,0 +1,111 @@
+"""Training data: a fixed random teacher (regression) or 2-D classification sets.
+
+Every dataset is generated once from the run's seed, so the same config gives the same data.
+Classification sets have ``output_dim`` classes; their 2-D points are projected to
+``input_dim`` features with a fixed random matrix when ``input_dim != 2``. Features are
+standardised, so the input's second moment is about 1 (the theory uses the measured value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradsim.engine.config import Config
+
+DATASET_SIZE = 2048
+TEACHER_HIDDEN = 32
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs, regression targets (or one-hot rows) and class labels (None for regression)."""
+
+    inputs: np.ndarray  # (N, input_dim)
+    targets: np.ndarray  # (N, output_dim): regression values, or one-hot for classification
+    labels: np.ndarray | None  # (N,) int64 class index, or None
+
+    @property
+    def input_second_moment(self) -> float:
+        """Mean of x² over samples and features (the theory's E[h_0²])."""
+        return float(np.mean(np.square(self.inputs, dtype=np.float64)))
+
+
+def make_dataset(config: Config, rng: np.random.Generator) -> Dataset:
+    """Generate the config's dataset in the config's dtype."""
+    size = max(DATASET_SIZE, config.batch_size)
+    if config.dataset == "teacher":
+        inputs = rng.standard_normal((size, config.input_dim))
+        w1 = rng.standard_normal((config.input_dim, TEACHER_HIDDEN)) / np.sqrt(config.input_dim)
+        w2 = rng.standard_normal((TEACHER_HIDDEN, config.output_dim)) / np.sqrt(TEACHER_HIDDEN)
+        outputs = np.tanh(inputs @ w1) @ w2
+        labels = np.argmax(outputs, axis=1) if config.is_classification else None
+    else:
+        points, labels = _POINT_SETS[config.dataset](size, config.output_dim, rng)
+        inputs = _project(_standardise(points), config.input_dim, rng)
+        outputs = np.zeros((size, config.output_dim))
+    if labels is not None:
+        outputs = np.zeros((size, config.output_dim))
+        outputs[np.arange(size), labels] = 1.0
+    dtype = np.dtype(config.dtype)
+    return Dataset(
+        inputs=_standardise(inputs).astype(dtype),
+        targets=outputs.astype(dtype),
+        labels=None if labels is None else labels.astype(np.int64),
+    )
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+
+def _project(points: np.ndarray, dim: int, rng: np.random.Generator) -> np.ndarray:
+    if dim == points.shape[1]:
+        return points
+    return points @ rng.standard_normal((points.shape[1], dim))
+
+
+def _spirals(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, classes, size)
+    radius = rng.uniform(0.05, 1.0, size)
+    angle = 1.75 * 2 * np.pi * radius + 2 * np.pi * labels / classes
+    angle += rng.normal(0.0, 0.15, size)
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
+
+
+def _circles(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, classes, size)
+    radius = (labels + 1) / classes + rng.normal(0.0, 0.25 / classes, size)
+    angle = rng.uniform(0, 2 * np.pi, size)
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
+
+
+def _blobs(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    labels = rng.integers(0, classes, size)
+    centres = rng.uniform(-1.0, 1.0, (classes, 2)) * 3.0
+    return centres[labels] + rng.standard_normal((size, 2)) * 0.6, labels
+
+
+_POINT_SETS = {"spirals": _spirals, "circles": _circles, "blobs": _blobs}
+
+
+class BatchSampler:
+    """Yields minibatch indices: a fresh random permutation per epoch, in order."""
+
+    def __init__(self, size: int, batch_size: int, rng: np.random.Generator) -> None:
+        self._size = size
+        self._batch = batch_size
+        self._rng = rng
+        self._order = rng.permutation(size)
+        self._pos = 0
+
+    def next(self) -> np.ndarray:
+        """Indices of the next batch (always exactly ``batch_size`` of them)."""
+        if self._pos + self._batch > self._size:
+            self._order = self._rng.permutation(self._size)
+            self._pos = 0
+        indices = self._order[self._pos : self._pos + self._batch]
+        self._pos += self._batch
+        return indices

@@ -1,0 +1,217 @@
+"""A fully connected network with hand-written backprop and per-layer statistics.
+
+Layer l = 1..L computes z_l = W_l h_{l-1} + b_l. Hidden layers (l < L) then apply optional
+BatchNorm, a_l = BN(z_l), and the activation, h_l = phi(a_l) (+ h_{l-1} when residual and
+the shapes match). Layer L is linear: h_L = z_L is the prediction.
+
+All weights live in one flat vector (and so do their gradients), so the optimizer, clipping and
+the divergence check are single numpy calls. Per-layer quantities are written into flat
+buffers, one contiguous segment per layer, so statistics over all layers are a handful of
+vectorised reductions instead of a Python loop per layer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradsim.engine.activations import evaluate
+from gradsim.engine.config import Config
+from gradsim.engine.init import init_weight
+from gradsim.engine.stats import SATURATION_THRESHOLD, segment_norm
+
+BN_EPS = 1e-5
+
+
+def _segments(sizes: list[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+
+
+class Network:
+    """Parameters, activation buffers and one forward/backward pass."""
+
+    def __init__(self, config: Config, rng: np.random.Generator) -> None:
+        self.config = config
+        self.dtype = np.dtype(config.dtype)
+        depth, batch = config.depth, config.batch_size
+        self.depth = depth
+        self.dims = [config.input_dim] + [config.width] * (depth - 1) + [config.output_dim]
+        self.hidden = depth - 1  # layers with an activation
+        self.residual = [
+            config.residual and l < depth and self.dims[l - 1] == self.dims[l]
+            for l in range(1, depth + 1)
+        ]
+        self.batchnorm = config.batchnorm and self.hidden > 0
+
+        # Parameter vector: all weights, then all biases, then BN scales and shifts.
+        w_sizes = [self.dims[l] * self.dims[l - 1] for l in range(1, depth + 1)]
+        b_sizes = self.dims[1:]
+        bn_sizes = [config.width] * self.hidden if self.batchnorm else []
+        sizes = w_sizes + b_sizes + bn_sizes + bn_sizes
+        self.w_offsets = _segments(w_sizes)
+        self.n_weights = int(sum(w_sizes))
+        self.params = np.empty(int(sum(sizes)), self.dtype)
+        self.grad = np.zeros_like(self.params)
+        self.weights = self._views(self.params, sizes, depth, matrices=True)
+        self.weight_grads = self._views(self.grad, sizes, depth, matrices=True)
+        self.biases, self.bias_grads = [], []
+        start = self.n_weights
+        for size in b_sizes:
+            self.biases.append(self.params[start : start + size])
+            self.bias_grads.append(self.grad[start : start + size])
+            start += size
+        self.gammas, self.betas, self.gamma_grads, self.beta_grads = [], [], [], []
+        for target, grads in ((self.gammas, self.gamma_grads), (self.betas, self.beta_grads)):
+            for size in bn_sizes:
+                target.append(self.params[start : start + size])
+                grads.append(self.grad[start : start + size])
+                start += size
+
+        for l in range(depth):
+            self.weights[l][...] = init_weight(config, self.dims[l], self.dims[l + 1], rng)
+            self.biases[l][...] = config.bias_init
+        for gamma, beta in zip(self.gammas, self.betas, strict=True):
+            gamma[...] = 1.0
+            beta[...] = 0.0
+
+        # Activation buffers: one (batch, n_l) segment per layer.
+        a_sizes = [batch * n for n in self.dims[1:]]
+        self.a_offsets = _segments(a_sizes)
+        self.a_counts = np.asarray(a_sizes, dtype=np.float64)
+        total = int(sum(a_sizes))
+        self._z = np.empty(total, self.dtype)
+        self._pre = np.empty(total, self.dtype) if self.batchnorm else self._z
+        self._h = np.empty(total, self.dtype)
+        self._dz = np.empty(total, self.dtype)
+        hidden_total = int(sum(a_sizes[: self.hidden]))
+        self._dphi = np.empty(hidden_total, self.dtype)
+        self.z = self._layer_views(self._z)
+        self.pre = self._layer_views(self._pre)
+        self.h = self._layer_views(self._h)
+        self.dz = self._layer_views(self._dz)
+        self.dphi = self._layer_views(self._dphi, self.hidden)
+        self._xhat: list[np.ndarray] = [np.empty(0)] * self.hidden
+        self._inv_std: list[np.ndarray] = [np.empty(0)] * self.hidden
+
+    def _views(
+        self, flat: np.ndarray, sizes: list[int], count: int, matrices: bool
+    ) -> list[np.ndarray]:
+        views, start = [], 0
+        for l in range(count):
+            view = flat[start : start + sizes[l]]
+            views.append(view.reshape(self.dims[l + 1], self.dims[l]) if matrices else view)
+            start += sizes[l]
+        return views
+
+    def _layer_views(self, flat: np.ndarray, count: int | None = None) -> list[np.ndarray]:
+        batch = self.config.batch_size
+        count = self.depth if count is None else count
+        return [
+            flat[off : off + batch * self.dims[l + 1]].reshape(batch, self.dims[l + 1])
+            for l, off in enumerate(self.a_offsets[:count])
+        ]
+
+    # ----------------------------------------------------------------------------- forward
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Run the batch ``x`` through the network; return the prediction (a view)."""
+        cfg = self.config
+        h_prev = x
+        for l in range(self.depth):
+            z = self.z[l]
+            np.matmul(h_prev, self.weights[l].T, out=z)
+            z += self.biases[l]
+            if l == self.hidden:  # output layer: linear
+                self.h[l][...] = z
+                if self.batchnorm:
+                    self.pre[l][...] = z
+                break
+            a = self._batchnorm_forward(l, z) if self.batchnorm else z
+            h, d = evaluate(cfg.activation, a, cfg.leaky_slope)
+            out = self.h[l]
+            if self.residual[l]:
+                np.add(h_prev, h, out=out)
+            else:
+                out[...] = h
+            self.dphi[l][...] = d
+            h_prev = out
+        return self.h[self.depth - 1]
+
+    def _batchnorm_forward(self, l: int, z: np.ndarray) -> np.ndarray:
+        mean = z.mean(axis=0)
+        centred = z - mean
+        var = np.mean(np.square(centred), axis=0)
+        inv_std = 1.0 / np.sqrt(var + BN_EPS)
+        xhat = centred * inv_std
+        self._xhat[l], self._inv_std[l] = xhat, inv_std
+        a = self.pre[l]
+        np.multiply(xhat, self.gammas[l], out=a)
+        a += self.betas[l]
+        return a
+
+    # ---------------------------------------------------------------------------- backward
+    def backward(self, x: np.ndarray, grad_output: np.ndarray) -> None:
+        """Back-propagate dLoss/dPrediction; fill ``grad`` and the ``dz`` buffers."""
+        last = self.depth - 1
+        self.dz[last][...] = grad_output
+        grad_h = None  # dLoss/dh_l of the layer below the current one
+        for l in range(last, -1, -1):
+            if l < last:
+                grad_a = grad_h * self.dphi[l]
+                if self.batchnorm:
+                    self._batchnorm_backward(l, grad_a, out=self.dz[l])
+                else:
+                    self.dz[l][...] = grad_a
+            dz = self.dz[l]
+            h_prev = x if l == 0 else self.h[l - 1]
+            np.matmul(dz.T, h_prev, out=self.weight_grads[l])
+            np.sum(dz, axis=0, out=self.bias_grads[l])
+            if l > 0:
+                below = dz @ self.weights[l]
+                if self.residual[l]:
+                    below += grad_h
+                grad_h = below
+
+    def _batchnorm_backward(self, l: int, grad_a: np.ndarray, out: np.ndarray) -> None:
+        xhat, inv_std = self._xhat[l], self._inv_std[l]
+        np.sum(grad_a * xhat, axis=0, out=self.gamma_grads[l])
+        np.sum(grad_a, axis=0, out=self.beta_grads[l])
+        grad_xhat = grad_a * self.gammas[l]
+        mean_g = grad_xhat.mean(axis=0)
+        mean_gx = np.mean(grad_xhat * xhat, axis=0)
+        np.subtract(grad_xhat, mean_g, out=out)
+        out -= xhat * mean_gx
+        out *= inv_std
+
+    # -------------------------------------------------------------------------- statistics
+    def activation_stats(self) -> dict[str, np.ndarray]:
+        """Per-layer RMS and saturation statistics of the last forward/backward pass."""
+        stats = {
+            "activation_rms": segment_norm(self._h, self.a_offsets) / np.sqrt(self.a_counts),
+            "preactivation_rms": segment_norm(self._pre, self.a_offsets)
+            / np.sqrt(self.a_counts),
+            "backprop_grad_rms": segment_norm(self._dz, self.a_offsets) / np.sqrt(self.a_counts),
+        }
+        saturation = np.zeros(self.depth)
+        if self.hidden and self.config.activation != "linear":
+            saturated = np.add.reduceat(
+                self._dphi < SATURATION_THRESHOLD, self.a_offsets[: self.hidden], dtype=np.int64
+            )
+            saturation[: self.hidden] = saturated / self.a_counts[: self.hidden]
+        stats["saturation"] = saturation
+        return stats
+
+    def weight_norms(self) -> np.ndarray:
+        """‖W_l‖_F for every layer."""
+        return segment_norm(self.params[: self.n_weights], self.w_offsets)
+
+    def weight_grad_norms(self) -> np.ndarray:
+        """‖∂loss/∂W_l‖_F for every layer."""
+        return segment_norm(self.grad[: self.n_weights], self.w_offsets)
+
+    def first_nonfinite_layer(self, buffer: str) -> int | None:
+        """1-based index of the first layer whose ``buffer`` ('h' or 'dz') holds inf/nan."""
+        flat = self._h if buffer == "h" else self._dz
+        bad = np.add.reduceat(~np.isfinite(flat), self.a_offsets, dtype=np.int64)
+        hits = np.flatnonzero(bad)
+        if hits.size == 0:
+            return None
+        return int(hits[0] + 1) if buffer == "h" else int(hits[-1] + 1)

@@ -1,0 +1,153 @@
+"""A training run: the object the CLI, the tests and the GUI's worker thread step through."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from gradsim.engine import losses
+from gradsim.engine.config import LIVE_FIELDS, Config, ConfigError
+from gradsim.engine.data import BatchSampler, make_dataset
+from gradsim.engine.network import Network
+from gradsim.engine.optim import Optimizer
+from gradsim.engine.recording import Recorder
+from gradsim.engine.stats import StepStats, segment_norm
+
+Progress = Callable[[int, int], "bool | None"]
+
+_FLOAT_LIMITS = {"float64": "1.8e308", "float32": "3.4e38"}
+
+
+class Simulation:
+    """Builds network, data and optimizer from a config and trains step by step.
+
+    Same config (seed included) gives bit-identical results. Overflow and underflow are the
+    lesson, not an error: values are recorded as they are, and the first step whose loss or
+    gradients are not finite marks the run as diverged; that step's statistics are kept, its
+    update is not applied, and the run takes no more steps.
+    """
+
+    def __init__(self, config: Config, *, record: bool = True) -> None:
+        self.config = config
+        self.depth = config.depth
+        # Separate streams so that e.g. changing batch_size does not change the weights.
+        data_rng, init_rng, batch_rng = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
+        )
+        self.data = make_dataset(config, data_rng)
+        with np.errstate(all="ignore"):
+            self.network = Network(config, init_rng)
+        self._sampler = BatchSampler(len(self.data.inputs), config.batch_size, batch_rng)
+        self._optimizer = Optimizer(config.optimizer, self.network.params.size, self.network.dtype)
+        self.step_count = 0
+        self.diverged = False
+        self.last: StepStats | None = None
+        self.recorder = Recorder(config.depth) if record else None
+
+    @property
+    def input_second_moment(self) -> float:
+        """E[x²] of the training inputs (the theory's starting point)."""
+        return self.data.input_second_moment
+
+    def set_live(self, **changes: float) -> None:
+        """Change training-only settings (learning rate, momentum, clipping) from the next step."""
+        bad = [key for key in changes if key not in LIVE_FIELDS]
+        if bad:
+            raise ConfigError(
+                f"{bad[0]} cannot change during a run; live settings: {', '.join(LIVE_FIELDS)}"
+            )
+        self.config = self.config.replace(**changes)
+
+    def step(self) -> StepStats:
+        """One forward pass, loss, backward pass, statistics and update."""
+        if self.diverged:
+            raise RuntimeError("the run has diverged; start a new Simulation to train again")
+        with np.errstate(all="ignore"):
+            stats = self._step()
+        self.last = stats
+        if self.recorder is not None:
+            self.recorder.append(stats)
+        self.step_count += 1
+        self.diverged = stats.diverged
+        return stats
+
+    def run(self, steps: int, progress: Progress | None = None) -> int:
+        """Take up to ``steps`` steps, stopping at divergence or when ``progress`` returns False."""
+        done = 0
+        while done < steps and not self.diverged:
+            self.step()
+            done += 1
+            if progress is not None and progress(done, steps) is False:
+                break
+        return done
+
+    def _step(self) -> StepStats:
+        cfg, net = self.config, self.network
+        indices = self._sampler.next()
+        x = self.data.inputs[indices]
+        prediction = net.forward(x)
+        if self.data.labels is not None and cfg.loss == "cross_entropy":
+            labels = self.data.labels[indices]
+            loss, grad_output = losses.cross_entropy(prediction, labels)
+        else:
+            labels = None if self.data.labels is None else self.data.labels[indices]
+            loss, grad_output = losses.mse(prediction, self.data.targets[indices])
+        accuracy = math.nan if labels is None else losses.accuracy(prediction, labels)
+        net.backward(x, grad_output)
+
+        layers = net.activation_stats()
+        weight_norm = net.weight_norms()
+        grad_norm = net.weight_grad_norms()
+        layers["weight_norm"] = weight_norm
+        layers["weight_grad_norm"] = grad_norm
+
+        total_grad_norm = self._total_grad_norm(grad_norm)
+        reason = self._divergence_reason(loss, total_grad_norm)
+        if reason is None:
+            scale = 1.0
+            if cfg.grad_clip > 0 and total_grad_norm > cfg.grad_clip:
+                scale = cfg.grad_clip / total_grad_norm
+            delta = self._optimizer.step(
+                net.params, net.grad, cfg.learning_rate, cfg.momentum, scale
+            )
+            update = segment_norm(delta[: net.n_weights], net.w_offsets)
+            layers["update_ratio"] = update / weight_norm
+        else:
+            layers["update_ratio"] = np.full(self.depth, np.nan)
+        return StepStats(
+            step=self.step_count,
+            loss=loss,
+            accuracy=accuracy,
+            layers=layers,
+            diverged=reason is not None,
+            divergence_reason=reason,
+        )
+
+    def _total_grad_norm(self, weight_grad_norms: np.ndarray) -> float:
+        """Global gradient norm over every parameter (for clipping and the divergence check)."""
+        net = self.network
+        rest = segment_norm(net.grad[net.n_weights :], np.zeros(1, np.intp))[0] if (
+            net.grad.size > net.n_weights
+        ) else 0.0
+        peak = max(float(np.max(weight_grad_norms)), float(rest))
+        if not math.isfinite(peak) or peak == 0.0:
+            return peak
+        return peak * math.sqrt(float(np.sum((weight_grad_norms / peak) ** 2)) + (rest / peak) ** 2)
+
+    def _divergence_reason(self, loss: float, grad_norm: float) -> str | None:
+        if math.isfinite(loss) and math.isfinite(grad_norm):
+            return None
+        limit = _FLOAT_LIMITS[self.config.dtype]
+        bad_layer = self.network.first_nonfinite_layer("h")
+        if bad_layer is not None:
+            return (
+                f"activations overflowed at layer {bad_layer} "
+                f"(beyond {self.config.dtype}'s largest number, {limit})"
+            )
+        if not math.isfinite(loss):
+            return f"the loss overflowed (beyond {self.config.dtype}'s largest number, {limit})"
+        bad_layer = self.network.first_nonfinite_layer("dz")
+        where = f" at layer {bad_layer}" if bad_layer is not None else ""
+        return f"gradients overflowed{where} (beyond {self.config.dtype}'s largest number, {limit})"
