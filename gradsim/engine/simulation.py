@@ -113,7 +113,11 @@ class Simulation:
                 net.params, net.grad, cfg.learning_rate, cfg.momentum, scale
             )
             update = segment_norm(delta[: net.n_weights], net.w_offsets)
-            layers["update_ratio"] = update / weight_norm
+            # A zero weight matrix: nothing moved is 0, anything moved is infinitely relative.
+            layers["update_ratio"] = np.where(
+                weight_norm > 0, update / np.where(weight_norm > 0, weight_norm, 1.0),
+                np.where(update > 0, np.inf, 0.0),
+            )
         else:
             layers["update_ratio"] = np.full(self.depth, np.nan)
         return StepStats(

@@ -1,0 +1,77 @@
+"""Configuration validation: messages name the field, the value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradsim.engine.config import FIELDS, Config, ConfigError, apply_assignments, parse_assignment
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"depth": 0}, "depth = 0 is out of range: expected an integer from 1 to 2000"),
+        ({"depth": 2.5}, "depth = 2.5 is not allowed: expected an integer"),
+        ({"width": 5000}, "width = 5000 is out of range"),
+        ({"activation": "swish"}, "activation = 'swish' is not allowed: expected one of linear"),
+        ({"batchnorm": "yes"}, "batchnorm = 'yes' is not allowed: expected true or false"),
+        ({"learning_rate": -1.0}, "learning_rate = -1.0 is out of range"),
+        ({"learning_rate": float("nan")}, "learning_rate = nan is not allowed"),
+        ({"depth": True}, "depth = True is not allowed"),
+        ({"output_dim": 1, "loss": "cross_entropy"}, "classification needs output_dim >= 2"),
+    ],
+)
+def test_bad_values_are_named(changes: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Config(**changes)
+    assert expected in str(info.value)
+
+
+def test_unknown_key_suggests_the_close_one() -> None:
+    with pytest.raises(ConfigError, match="unknown config key 'dept' \\(did you mean 'depth'\\?\\)"):
+        Config.from_dict({"dept": 3})
+
+
+def test_toml_round_trip(tmp_path) -> None:
+    config = Config(depth=7, activation="gelu", batchnorm=True, learning_rate=1e-3, seed=123)
+    path = tmp_path / "run.toml"
+    config.save(path)
+    assert Config.load(path) == config
+
+
+def test_load_reports_unreadable_and_malformed_files(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        Config.load(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("depth = = 3\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        Config.load(bad)
+
+
+@pytest.mark.parametrize(
+    ("item", "key", "value"),
+    [
+        ("depth=30", "depth", 30),
+        ("learning_rate=1e-3", "learning_rate", 1e-3),
+        ("batchnorm=true", "batchnorm", True),
+        ("activation=relu", "activation", "relu"),
+        ('activation="tanh"', "activation", "tanh"),
+        (" init_gain = 2 ", "init_gain", 2),
+    ],
+)
+def test_set_parses_toml_values_or_bare_strings(item: str, key: str, value: object) -> None:
+    assert parse_assignment(item) == (key, value)
+
+
+def test_set_errors() -> None:
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_assignment("depth")
+    with pytest.raises(ConfigError, match="unknown config key"):
+        parse_assignment("colour=red")
+    with pytest.raises(ConfigError, match="depth = 0 is out of range"):
+        apply_assignments(Config(), ["depth=0"])
+    assert apply_assignments(Config(), ["depth=3", "init_gain=2"]).init_gain == 2.0
+
+
+def test_every_field_has_a_tooltip() -> None:
+    assert all(spec.help for spec in FIELDS.values())

@@ -1,0 +1,142 @@
+"""Engine behaviour: the seed example, divergence, vanishing, determinism, precision."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from gradsim.engine.config import Config
+from gradsim.engine.simulation import Simulation
+from gradsim.engine.stats import STAT_NAMES, safe_norm, segment_norm
+
+SEED = dict(depth=100, width=8, input_dim=8, output_dim=8, activation="linear", init="identity")
+
+
+@pytest.mark.parametrize("gain", [2.0, 0.5])
+def test_seed_example_is_exact(gain: float) -> None:
+    """Every W = gain·I: each layer's signal and gradient is exactly gain× its neighbour's."""
+    sim = Simulation(Config(**SEED, init_gain=gain))
+    stats = sim.step()
+    act = stats.layers["activation_rms"]
+    grad = stats.layers["backprop_grad_rms"]
+    wgrad = stats.layers["weight_grad_norm"]
+    # Inputs are standardised: the batch's RMS is about 1, so layer 1 outputs about gain.
+    assert act[0] == pytest.approx(gain * math.sqrt(sim.input_second_moment), rel=0.1)
+    # Powers of two are exact in binary floating point, so the ratios are exact, not approximate.
+    assert np.all(act[1:] / act[:-1] == gain)
+    assert np.all(grad[:-1] / grad[1:] == gain)
+    assert np.all(wgrad == wgrad[0])
+    # The prediction is gain^100 · X, i.e. gain^99 × layer 1's output.
+    assert act[-1] == gain**99 * act[0]
+    assert np.all(stats.layers["saturation"] == 0)
+    assert np.all(stats.layers["weight_norm"] == gain * math.sqrt(8))
+
+
+def test_exploding_diverges_at_step_one_and_stops() -> None:
+    sim = Simulation(Config(**SEED, init_gain=2.0, learning_rate=0.01))
+    first = sim.step()
+    assert not first.diverged and math.isfinite(first.loss)
+    assert first.loss > 1e50  # the prediction is ~2^100 ≈ 1e30
+    assert np.all(np.isfinite(first.layers["update_ratio"]))
+    second = sim.step()
+    assert second.diverged and sim.diverged
+    assert "overflowed" in second.divergence_reason
+    assert np.all(np.isnan(second.layers["update_ratio"]))  # no update applied
+    with pytest.raises(RuntimeError):
+        sim.step()
+    assert sim.run(10) == 0
+    assert sim.recorder is not None and len(sim.recorder) == 2
+
+
+def test_vanishing_gradients_stall_learning() -> None:
+    sim = Simulation(Config(**SEED, init_gain=0.5, learning_rate=0.1))
+    sim.run(50)
+    rec = sim.recorder
+    assert not sim.diverged
+    loss = rec.loss
+    # The update of the first layer is ~1e-30 of its weight: nothing moves.
+    assert np.all(rec.stat("update_ratio")[:, 0] < 1e-25)
+    assert abs(loss[-1] - loss[0]) / loss[0] < 0.5
+    assert np.all(np.isfinite(rec.stat("backprop_grad_rms")))
+
+
+def test_float32_overflows_sooner() -> None:
+    """2^100 ≈ 1.3e30 fits in float32 (max 3.4e38); the loss (its square) does not."""
+    sim = Simulation(Config(**SEED, init_gain=2.0, dtype="float32"))
+    stats = sim.step()
+    assert stats.diverged
+    assert "float32" in stats.divergence_reason
+
+
+def test_same_seed_is_bit_identical() -> None:
+    config = Config(depth=6, width=16, activation="tanh", batchnorm=True, optimizer="adam", seed=7)
+    runs = []
+    for _ in range(2):
+        sim = Simulation(config)
+        sim.run(5)
+        runs.append(sim.recorder.arrays())
+    for name in ("loss", *STAT_NAMES):
+        np.testing.assert_array_equal(runs[0][name], runs[1][name])
+    other = Simulation(config.replace(seed=8))
+    other.run(5)
+    assert not np.array_equal(other.recorder.arrays()["loss"], runs[0]["loss"])
+
+
+def test_no_numpy_warning_leaks() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for gain in (2.0, 0.5, 50.0):
+            Simulation(Config(**SEED, init_gain=gain)).run(3)
+        Simulation(Config(depth=30, width=16, activation="sigmoid", init="normal", init_gain=40,
+                          batchnorm=True, dtype="float32")).run(3)
+
+
+def test_update_ratio_matches_sgd_formula() -> None:
+    config = Config(depth=5, width=10, activation="tanh", learning_rate=0.05)
+    stats = Simulation(config).step()
+    expected = 0.05 * stats.layers["weight_grad_norm"] / stats.layers["weight_norm"]
+    np.testing.assert_allclose(stats.layers["update_ratio"], expected, rtol=1e-12)
+
+
+def test_gradient_clipping_bounds_the_update() -> None:
+    config = Config(depth=5, width=10, activation="tanh", learning_rate=1.0, grad_clip=1e-3)
+    sim = Simulation(config)
+    before = sim.network.params.copy()
+    sim.step()
+    assert safe_norm(before - sim.network.params) == pytest.approx(1e-3, rel=1e-9)
+
+
+def test_live_settings_apply_without_restart() -> None:
+    sim = Simulation(Config(depth=4, width=8))
+    sim.step()
+    sim.set_live(learning_rate=0.5, grad_clip=2.0)
+    assert sim.config.learning_rate == 0.5 and sim.step_count == 1
+    with pytest.raises(ValueError, match="depth"):
+        sim.set_live(depth=3)
+
+
+def test_saturation_counts_dead_relu_and_saturated_sigmoid() -> None:
+    dead = Simulation(Config(depth=3, width=32, activation="relu", bias_init=-100.0)).step()
+    assert dead.layers["saturation"][0] == 1.0 and dead.layers["saturation"][-1] == 0.0
+    sat = Simulation(Config(depth=3, width=64, activation="sigmoid", init="normal", init_gain=50))
+    assert sat.step().layers["saturation"][1] > 0.8
+
+
+def test_classification_records_accuracy() -> None:
+    sim = Simulation(Config(depth=4, width=32, dataset="spirals", loss="cross_entropy",
+                            output_dim=3, input_dim=2, activation="relu", init="he_normal",
+                            learning_rate=0.1))
+    sim.run(30)
+    acc = sim.recorder.accuracy
+    assert np.all((acc >= 0) & (acc <= 1))
+    assert sim.recorder.loss[-1] < sim.recorder.loss[0]
+
+
+def test_segment_norm_survives_overflow_and_underflow() -> None:
+    values = np.array([3e200, 4e200, 3e-200, 4e-200, 0.0, 0.0, np.inf, 1.0, np.nan, 1.0])
+    norms = segment_norm(values, np.array([0, 2, 4, 6, 8]))
+    assert norms[0] == pytest.approx(5e200) and norms[1] == pytest.approx(5e-200)
+    assert norms[2] == 0.0 and norms[3] == np.inf and np.isnan(norms[4])
