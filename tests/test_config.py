@@ -28,7 +28,9 @@ def test_bad_values_are_named(changes: dict, expected: str) -> None:
 
 
 def test_unknown_key_suggests_the_close_one() -> None:
-    with pytest.raises(ConfigError, match="unknown config key 'dept' \\(did you mean 'depth'\\?\\)"):
+    with pytest.raises(
+        ConfigError, match="unknown config key 'dept' \\(did you mean 'depth'\\?\\)"
+    ):
         Config.from_dict({"dept": 3})
 
 

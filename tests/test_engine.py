@@ -90,8 +90,17 @@ def test_no_numpy_warning_leaks() -> None:
         warnings.simplefilter("error")
         for gain in (2.0, 0.5, 50.0):
             Simulation(Config(**SEED, init_gain=gain)).run(3)
-        Simulation(Config(depth=30, width=16, activation="sigmoid", init="normal", init_gain=40,
-                          batchnorm=True, dtype="float32")).run(3)
+        Simulation(
+            Config(
+                depth=30,
+                width=16,
+                activation="sigmoid",
+                init="normal",
+                init_gain=40,
+                batchnorm=True,
+                dtype="float32",
+            )
+        ).run(3)
 
 
 def test_update_ratio_matches_sgd_formula() -> None:
@@ -126,9 +135,19 @@ def test_saturation_counts_dead_relu_and_saturated_sigmoid() -> None:
 
 
 def test_classification_records_accuracy() -> None:
-    sim = Simulation(Config(depth=4, width=32, dataset="spirals", loss="cross_entropy",
-                            output_dim=3, input_dim=2, activation="relu", init="he_normal",
-                            learning_rate=0.1))
+    sim = Simulation(
+        Config(
+            depth=4,
+            width=32,
+            dataset="spirals",
+            loss="cross_entropy",
+            output_dim=3,
+            input_dim=2,
+            activation="relu",
+            init="he_normal",
+            learning_rate=0.1,
+        )
+    )
     sim.run(30)
     acc = sim.recorder.accuracy
     assert np.all((acc >= 0) & (acc <= 1))
@@ -140,3 +159,25 @@ def test_segment_norm_survives_overflow_and_underflow() -> None:
     norms = segment_norm(values, np.array([0, 2, 4, 6, 8]))
     assert norms[0] == pytest.approx(5e200) and norms[1] == pytest.approx(5e-200)
     assert norms[2] == 0.0 and norms[3] == np.inf and np.isnan(norms[4])
+
+
+def test_fused_sgd_update_is_bit_identical_to_the_plain_optimizer() -> None:
+    config = Config(depth=6, width=12, activation="tanh", learning_rate=0.1, seed=3)
+    fused, plain = Simulation(config), Simulation(config)
+    plain.network.gradients_are_bounded = lambda x, stats: False  # forces the separate update
+    fused.run(4)
+    plain.run(4)
+    np.testing.assert_array_equal(fused.network.params, plain.network.params)
+    for name in ("loss", *STAT_NAMES):
+        np.testing.assert_array_equal(fused.recorder.arrays()[name], plain.recorder.arrays()[name])
+
+
+def test_gradient_bound_refuses_overflowing_signals() -> None:
+    sim = Simulation(Config(depth=3, width=4, input_dim=4, activation="linear"))
+    sim.step()
+    net = sim.network
+    x = sim.data.inputs[: sim.config.batch_size]
+    stats = net.activation_stats()
+    assert net.gradients_are_bounded(x, stats)
+    stats["backprop_grad_rms"] = np.full(3, 1e306)  # finite, but its products are not
+    assert not net.gradients_are_bounded(x, stats)

@@ -1,9 +1,10 @@
-"""Activation functions and their derivatives, evaluated together.
+"""Activation functions and their derivatives, evaluated together into given buffers.
 
-``evaluate(name, z, slope)`` returns ``(phi(z), phi'(z))``. Both are needed on every forward
-pass (the derivative for backprop and the saturation statistic), so computing them together
-saves passes over the data. GELU uses the tanh approximation (numpy has no erf), and its
-derivative is the exact derivative of that approximation, so finite differences agree.
+``evaluate(name, z, h, d, slope)`` writes phi(z) into ``h`` and phi'(z) into ``d``. Both are
+needed on every forward pass (the derivative for backprop and the saturation statistic), and
+writing into the network's preallocated buffers avoids temporaries on the hot path. GELU uses
+the tanh approximation (numpy has no erf); its derivative is the exact derivative of that
+approximation, so finite differences agree. ``z`` and ``h`` may be the same array.
 """
 
 from __future__ import annotations
@@ -17,68 +18,74 @@ SELU_ALPHA = 1.6732632423543772
 _GELU_C = float(np.sqrt(2.0 / np.pi))
 _GELU_K = 0.044715
 
-Pair = tuple[np.ndarray, np.ndarray]
+Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, float], None]
 
 
-def _linear(z: np.ndarray, slope: float) -> Pair:
-    return z, np.ones_like(z)
+def _linear(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    if h is not z:
+        h[...] = z
+    d.fill(1.0)
 
 
-def _sigmoid(z: np.ndarray, slope: float) -> Pair:
+def _sigmoid(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
     # 0.5 * (1 + tanh(z/2)) never overflows, unlike 1 / (1 + exp(-z)).
-    s = np.tanh(0.5 * z)
-    s += 1.0
-    s *= 0.5
-    return s, s * (1.0 - s)
+    np.multiply(z, 0.5, out=h)
+    np.tanh(h, out=h)
+    h += 1.0
+    h *= 0.5
+    np.subtract(1.0, h, out=d)
+    d *= h
 
 
-def _tanh(z: np.ndarray, slope: float) -> Pair:
-    t = np.tanh(z)
-    return t, 1.0 - t * t
+def _tanh(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    np.tanh(z, out=h)
+    np.multiply(h, h, out=d)
+    np.subtract(1.0, d, out=d)
 
 
-def _relu(z: np.ndarray, slope: float) -> Pair:
+def _relu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    np.greater(z, 0.0, out=d)
     # np.maximum propagates NaN, so a diverged value is not silently turned into 0.
-    return np.maximum(z, 0.0), (z > 0).astype(z.dtype)
+    np.maximum(z, 0.0, out=h)
 
 
-def _leaky_relu(z: np.ndarray, slope: float) -> Pair:
-    positive = z > 0
-    d = np.where(positive, 1.0, slope).astype(z.dtype, copy=False)
-    return z * d, d
+def _leaky_relu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    np.greater(z, 0.0, out=d)
+    d *= 1.0 - slope
+    d += slope
+    np.multiply(z, d, out=h)
 
 
-def _elu_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _elu_like(z: np.ndarray, h: np.ndarray, d: np.ndarray, scale: float, alpha: float) -> None:
     positive = z > 0
     # expm1 of a large positive z would overflow; those entries are not used.
     e = np.expm1(np.minimum(z, 0.0))
-    return positive, e
+    np.multiply(e, alpha * scale, out=d)
+    d += alpha * scale  # phi'(z) = scale * alpha * exp(z) for z <= 0
+    np.copyto(d, scale, where=positive)
+    np.multiply(e, alpha * scale, out=e)
+    np.copyto(e, z * scale, where=positive)
+    h[...] = e
 
 
-def _elu(z: np.ndarray, slope: float) -> Pair:
-    positive, e = _elu_parts(z)
-    return np.where(positive, z, e), np.where(positive, 1.0, e + 1.0).astype(z.dtype, copy=False)
+def _elu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    _elu_like(z, h, d, 1.0, 1.0)
 
 
-def _selu(z: np.ndarray, slope: float) -> Pair:
-    positive, e = _elu_parts(z)
-    h = SELU_LAMBDA * np.where(positive, z, SELU_ALPHA * e)
-    d = SELU_LAMBDA * np.where(positive, 1.0, SELU_ALPHA * (e + 1.0))
-    return h.astype(z.dtype, copy=False), d.astype(z.dtype, copy=False)
+def _selu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    _elu_like(z, h, d, SELU_LAMBDA, SELU_ALPHA)
 
 
-def _gelu(z: np.ndarray, slope: float) -> Pair:
+def _gelu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
     z2 = z * z
-    inner = _GELU_C * (z + _GELU_K * z * z2)
-    t = np.tanh(inner)
-    h = 0.5 * z * (1.0 + t)
-    d = 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * z2)
+    t = np.tanh(_GELU_C * (z + _GELU_K * z * z2))
+    deriv = 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * z2)
     # For huge |z|, z * (1 - t^2) is 0 * inf = nan although the limit is 0 or 1.
-    d = np.where(np.isfinite(d), d, np.where(z > 0, 1.0, 0.0)).astype(z.dtype, copy=False)
-    return h, d
+    d[...] = np.where(np.isfinite(deriv), deriv, np.where(z > 0, 1.0, 0.0))
+    np.multiply(0.5 * z, 1.0 + t, out=h)
 
 
-ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray, float], Pair]] = {
+ACTIVATION_KERNELS: dict[str, Kernel] = {
     "linear": _linear,
     "sigmoid": _sigmoid,
     "tanh": _tanh,
@@ -90,6 +97,13 @@ ACTIVATION_FUNCTIONS: dict[str, Callable[[np.ndarray, float], Pair]] = {
 }
 
 
-def evaluate(name: str, z: np.ndarray, slope: float = 0.01) -> Pair:
-    """Return ``(phi(z), phi'(z))`` for the named activation, in ``z``'s dtype."""
-    return ACTIVATION_FUNCTIONS[name](z, slope)
+def evaluate_into(name: str, z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+    """Write phi(z) into ``h`` and phi'(z) into ``d`` for the named activation."""
+    ACTIVATION_KERNELS[name](z, h, d, slope)
+
+
+def evaluate(name: str, z: np.ndarray, slope: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(phi(z), phi'(z))`` as new arrays (for tests and the theory module)."""
+    h, d = np.empty_like(z), np.empty_like(z)
+    evaluate_into(name, z, h, d, slope)
+    return h, d

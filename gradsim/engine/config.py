@@ -70,48 +70,120 @@ class FieldSpec:
 FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in (
-        FieldSpec("depth", int, 1, 2000, help="Number of weight layers L. Every layer multiplies "
-                  "the back-propagated gradient by one more factor: deep nets compound them."),
-        FieldSpec("width", int, 1, 4096, help="Hidden units per layer. Random-matrix effects "
-                  "average out in wide layers, so the theory fits them best."),
+        FieldSpec(
+            "depth",
+            int,
+            1,
+            2000,
+            help="Number of weight layers L. Every layer multiplies "
+            "the back-propagated gradient by one more factor: deep nets compound them.",
+        ),
+        FieldSpec(
+            "width",
+            int,
+            1,
+            4096,
+            help="Hidden units per layer. Random-matrix effects "
+            "average out in wide layers, so the theory fits them best.",
+        ),
         FieldSpec("input_dim", int, 1, 4096, help="Number of input features."),
-        FieldSpec("output_dim", int, 1, 4096, help="Number of outputs (classes for "
-                  "classification)."),
-        FieldSpec("activation", str, choices=ACTIVATIONS, help="Non-linearity of the hidden "
-                  "layers. Its derivative is one factor per layer in backprop: sigmoid's is at "
-                  "most 0.25 and vanishes when saturated; ReLU's is exactly 0 or 1."),
+        FieldSpec(
+            "output_dim", int, 1, 4096, help="Number of outputs (classes for classification)."
+        ),
+        FieldSpec(
+            "activation",
+            str,
+            choices=ACTIVATIONS,
+            help="Non-linearity of the hidden "
+            "layers. Its derivative is one factor per layer in backprop: sigmoid's is at "
+            "most 0.25 and vanishes when saturated; ReLU's is exactly 0 or 1.",
+        ),
         FieldSpec("leaky_slope", float, 0.0, 1.0, help="Slope of leaky ReLU for negative inputs."),
-        FieldSpec("init", str, choices=INITS, help="How the weights start. Scales near the "
-                  "'edge of chaos' keep the per-layer gradient factor near 1 (Xavier for "
-                  "tanh, He for ReLU); identity gives every W = gain x I."),
-        FieldSpec("init_gain", float, 0.0, 1e6, help="Multiplies the scheme's standard "
-                  "deviation (for identity: W = gain x I). Above the critical value gradients "
-                  "explode, below it they vanish."),
+        FieldSpec(
+            "init",
+            str,
+            choices=INITS,
+            help="How the weights start. Scales near the "
+            "'edge of chaos' keep the per-layer gradient factor near 1 (Xavier for "
+            "tanh, He for ReLU); identity gives every W = gain x I.",
+        ),
+        FieldSpec(
+            "init_gain",
+            float,
+            0.0,
+            1e6,
+            help="Multiplies the scheme's standard "
+            "deviation (for identity: W = gain x I). Above the critical value gradients "
+            "explode, below it they vanish.",
+        ),
         FieldSpec("bias_init", float, -1e6, 1e6, help="Constant every bias starts at."),
-        FieldSpec("batchnorm", bool, help="Normalise each hidden pre-activation over the batch "
-                  "(learnable scale and shift): keeps activations in range whatever the "
-                  "weights' scale."),
-        FieldSpec("residual", bool, help="Skip connections h = h_prev + f(z): the identity path "
-                  "carries the gradient past every layer."),
-        FieldSpec("optimizer", str, choices=OPTIMIZERS, help="Update rule. Adam divides each "
-                  "step by the gradient's running size, so it moves even when gradients are "
-                  "tiny."),
-        FieldSpec("learning_rate", float, 0.0, 1e6, help="Step size. With exploding gradients "
-                  "even a small rate overshoots."),
-        FieldSpec("momentum", float, 0.0, 0.9999, help="Momentum coefficient (momentum "
-                  "optimizer) or Adam's beta1."),
-        FieldSpec("grad_clip", float, 0.0, 1e12, help="Rescale the whole gradient when its "
-                  "global norm exceeds this (0 = off): stops an exploding step from "
-                  "overshooting."),
+        FieldSpec(
+            "batchnorm",
+            bool,
+            help="Normalise each hidden pre-activation over the batch "
+            "(learnable scale and shift): keeps activations in range whatever the "
+            "weights' scale.",
+        ),
+        FieldSpec(
+            "residual",
+            bool,
+            help="Skip connections h = h_prev + f(z): the identity path "
+            "carries the gradient past every layer.",
+        ),
+        FieldSpec(
+            "optimizer",
+            str,
+            choices=OPTIMIZERS,
+            help="Update rule. Adam divides each "
+            "step by the gradient's running size, so it moves even when gradients are "
+            "tiny.",
+        ),
+        FieldSpec(
+            "learning_rate",
+            float,
+            0.0,
+            1e6,
+            help="Step size. With exploding gradients even a small rate overshoots.",
+        ),
+        FieldSpec(
+            "momentum",
+            float,
+            0.0,
+            0.9999,
+            help="Momentum coefficient (momentum optimizer) or Adam's beta1.",
+        ),
+        FieldSpec(
+            "grad_clip",
+            float,
+            0.0,
+            1e12,
+            help="Rescale the whole gradient when its "
+            "global norm exceeds this (0 = off): stops an exploding step from "
+            "overshooting.",
+        ),
         FieldSpec("batch_size", int, 1, 65536, help="Samples per training step."),
-        FieldSpec("dataset", str, choices=DATASETS, help="teacher: regression onto a fixed "
-                  "random network; spirals, circles, blobs: classification of 2-D points."),
-        FieldSpec("loss", str, choices=LOSSES, help="Mean squared error or softmax "
-                  "cross-entropy."),
-        FieldSpec("dtype", str, choices=DTYPES, help="Floating-point precision. float32 "
-                  "overflows near 3e38 and underflows near 1e-38 (float64: 1e308 / 1e-308)."),
-        FieldSpec("seed", int, 0, 2**32 - 1, help="Random seed: the same seed gives the same "
-                  "run, bit for bit."),
+        FieldSpec(
+            "dataset",
+            str,
+            choices=DATASETS,
+            help="teacher: regression onto a fixed "
+            "random network; spirals, circles, blobs: classification of 2-D points.",
+        ),
+        FieldSpec("loss", str, choices=LOSSES, help="Mean squared error or softmax cross-entropy."),
+        FieldSpec(
+            "dtype",
+            str,
+            choices=DTYPES,
+            help="Floating-point precision. float32 "
+            "overflows near 3e38 and underflows near 1e-38 (float64: 1e308 / 1e-308).",
+        ),
+        FieldSpec(
+            "seed",
+            int,
+            0,
+            2**32 - 1,
+            help="Random seed: the same seed gives the same run, bit for bit.",
+        ),
     )
 }
 
@@ -261,9 +333,7 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
     else:
         value = float(value)
         if not math.isfinite(value):
-            raise ConfigError(
-                f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}"
-            )
+            raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         raise ConfigError(f"{spec.name} = {value!r} is out of range: expected {spec.allowed()}")
     return value

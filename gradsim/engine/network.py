@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradsim.engine.activations import evaluate
+from gradsim.engine.activations import evaluate_into
 from gradsim.engine.config import Config
 from gradsim.engine.init import init_weight
-from gradsim.engine.stats import SATURATION_THRESHOLD, segment_norm
+from gradsim.engine.stats import SATURATION_THRESHOLD, norms_from_squares, segment_norm
 
 BN_EPS = 1e-5
 
@@ -89,6 +89,9 @@ class Network:
         self.h = self._layer_views(self._h)
         self.dz = self._layer_views(self._dz)
         self.dphi = self._layer_views(self._dphi, self.hidden)
+        self._step_buffer = np.empty(max(w_sizes), self.dtype)
+        self._weight_sq = np.zeros(depth)
+        self._grad_sq = np.zeros(depth)
         self._xhat: list[np.ndarray] = [np.empty(0)] * self.hidden
         self._inv_std: list[np.ndarray] = [np.empty(0)] * self.hidden
 
@@ -125,13 +128,13 @@ class Network:
                     self.pre[l][...] = z
                 break
             a = self._batchnorm_forward(l, z) if self.batchnorm else z
-            h, d = evaluate(cfg.activation, a, cfg.leaky_slope)
             out = self.h[l]
             if self.residual[l]:
-                np.add(h_prev, h, out=out)
+                branch = np.empty_like(out)
+                evaluate_into(cfg.activation, a, branch, self.dphi[l], cfg.leaky_slope)
+                np.add(h_prev, branch, out=out)
             else:
-                out[...] = h
-            self.dphi[l][...] = d
+                evaluate_into(cfg.activation, a, out, self.dphi[l], cfg.leaky_slope)
             h_prev = out
         return self.h[self.depth - 1]
 
@@ -150,25 +153,62 @@ class Network:
     # ---------------------------------------------------------------------------- backward
     def backward(self, x: np.ndarray, grad_output: np.ndarray) -> None:
         """Back-propagate dLoss/dPrediction; fill ``grad`` and the ``dz`` buffers."""
+        self.backward_signals(grad_output)
+        self.weight_gradients(x)
+
+    def backward_signals(self, grad_output: np.ndarray) -> None:
+        """The delta recursion: dz_l for every layer, plus bias and BatchNorm gradients."""
         last = self.depth - 1
         self.dz[last][...] = grad_output
         grad_h = None  # dLoss/dh_l of the layer below the current one
         for l in range(last, -1, -1):
-            if l < last:
-                grad_a = grad_h * self.dphi[l]
-                if self.batchnorm:
-                    self._batchnorm_backward(l, grad_a, out=self.dz[l])
-                else:
-                    self.dz[l][...] = grad_a
             dz = self.dz[l]
-            h_prev = x if l == 0 else self.h[l - 1]
-            np.matmul(dz.T, h_prev, out=self.weight_grads[l])
+            if l < last:
+                if self.batchnorm:
+                    self._batchnorm_backward(l, grad_h * self.dphi[l], out=dz)
+                else:
+                    np.multiply(grad_h, self.dphi[l], out=dz)
             np.sum(dz, axis=0, out=self.bias_grads[l])
             if l > 0:
                 below = dz @ self.weights[l]
                 if self.residual[l]:
                     below += grad_h
                 grad_h = below
+
+    def weight_gradients(self, x: np.ndarray, sgd_lr: float | None = None) -> None:
+        """dLoss/dW_l = dz_lᵀ h_(l-1), with the squared norms of W_l and of its gradient.
+
+        Layer by layer, so each norm is taken while its matrix is still in cache. With
+        ``sgd_lr`` the plain SGD update W_l -= sgd_lr·dLoss/dW_l is applied right there too
+        (a fused optimizer: it saves two passes over all weights from main memory). The caller
+        must know every gradient is finite (see ``gradients_are_bounded``); the arithmetic is
+        the same as the separate optimizer's, so results are bit-identical.
+        """
+        for l in range(self.depth):
+            weight, grad_w = self.weights[l], self.weight_grads[l]
+            np.matmul(self.dz[l].T, x if l == 0 else self.h[l - 1], out=grad_w)
+            flat_w, flat_g = weight.reshape(-1), grad_w.reshape(-1)
+            self._grad_sq[l] = np.dot(flat_g, flat_g)
+            self._weight_sq[l] = np.dot(flat_w, flat_w)
+            if sgd_lr is not None:
+                step = self._step_buffer[: flat_g.size]
+                np.multiply(flat_g, sgd_lr, out=step)
+                flat_w -= step
+
+    def gradients_are_bounded(self, x: np.ndarray, stats: dict[str, np.ndarray]) -> bool:
+        """True when every weight and bias gradient is certainly finite, before computing them.
+
+        |dW_l| <= ‖dz_l‖·‖h_(l-1)‖ and |db_l| <= ‖dz_l‖·√batch (Cauchy-Schwarz), so bounded
+        norms of the signals, which the statistics hold already, rule out overflow.
+        """
+        with np.errstate(all="ignore"):  # an overflowing bound is just 'not bounded'
+            counts = np.sqrt(self.a_counts)
+            dz_norm = stats["backprop_grad_rms"] * counts
+            h_norm = np.concatenate(
+                ([float(np.sqrt(np.sum(np.square(x))))], (stats["activation_rms"] * counts)[:-1])
+            )
+            bound = dz_norm * np.maximum(h_norm, np.sqrt(self.config.batch_size))
+        return bool(np.all(bound < 0.25 * float(np.finfo(self.dtype).max)))
 
     def _batchnorm_backward(self, l: int, grad_a: np.ndarray, out: np.ndarray) -> None:
         xhat, inv_std = self._xhat[l], self._inv_std[l]
@@ -186,26 +226,25 @@ class Network:
         """Per-layer RMS and saturation statistics of the last forward/backward pass."""
         stats = {
             "activation_rms": segment_norm(self._h, self.a_offsets) / np.sqrt(self.a_counts),
-            "preactivation_rms": segment_norm(self._pre, self.a_offsets)
-            / np.sqrt(self.a_counts),
+            "preactivation_rms": segment_norm(self._pre, self.a_offsets) / np.sqrt(self.a_counts),
             "backprop_grad_rms": segment_norm(self._dz, self.a_offsets) / np.sqrt(self.a_counts),
         }
         saturation = np.zeros(self.depth)
         if self.hidden and self.config.activation != "linear":
-            saturated = np.add.reduceat(
-                self._dphi < SATURATION_THRESHOLD, self.a_offsets[: self.hidden], dtype=np.int64
-            )
-            saturation[: self.hidden] = saturated / self.a_counts[: self.hidden]
+            mask = self._dphi < SATURATION_THRESHOLD
+            ends = self.a_offsets[1 : self.hidden + 1].tolist()
+            for l, (start, end) in enumerate(zip(self.a_offsets.tolist(), ends, strict=False)):
+                saturation[l] = np.count_nonzero(mask[start:end]) / self.a_counts[l]
         stats["saturation"] = saturation
         return stats
 
     def weight_norms(self) -> np.ndarray:
-        """‖W_l‖_F for every layer."""
-        return segment_norm(self.params[: self.n_weights], self.w_offsets)
+        """‖W_l‖_F for every layer, as of the last backward pass."""
+        return norms_from_squares(self.params[: self.n_weights], self.w_offsets, self._weight_sq)
 
     def weight_grad_norms(self) -> np.ndarray:
-        """‖∂loss/∂W_l‖_F for every layer."""
-        return segment_norm(self.grad[: self.n_weights], self.w_offsets)
+        """‖∂loss/∂W_l‖_F for every layer, from the last backward pass."""
+        return norms_from_squares(self.grad[: self.n_weights], self.w_offsets, self._grad_sq)
 
     def first_nonfinite_layer(self, buffer: str) -> int | None:
         """1-based index of the first layer whose ``buffer`` ('h' or 'dz') holds inf/nan."""

@@ -24,8 +24,11 @@ class Optimizer:
     def step(
         self, params: np.ndarray, grad: np.ndarray, lr: float, momentum: float, scale: float
     ) -> np.ndarray:
-        """Update ``params`` in place; return the applied step (params_old - params_new)."""
-        delta = self._delta
+        """Update ``params`` in place; return the applied step (params_old - params_new).
+
+        Plain SGD has no state and may be given a tail of the parameter vector.
+        """
+        delta = self._delta[: params.size]
         if self.name == "sgd":
             np.multiply(grad, lr * scale, out=delta)
         elif self.name == "momentum":

@@ -95,9 +95,16 @@ class Simulation:
             labels = None if self.data.labels is None else self.data.labels[indices]
             loss, grad_output = losses.mse(prediction, self.data.targets[indices])
         accuracy = math.nan if labels is None else losses.accuracy(prediction, labels)
-        net.backward(x, grad_output)
-
+        net.backward_signals(grad_output)
         layers = net.activation_stats()
+        fused = (
+            cfg.optimizer == "sgd"
+            and cfg.grad_clip == 0
+            and not net.batchnorm
+            and math.isfinite(loss)
+            and net.gradients_are_bounded(x, layers)
+        )
+        net.weight_gradients(x, sgd_lr=cfg.learning_rate if fused else None)
         weight_norm = net.weight_norms()
         grad_norm = net.weight_grad_norms()
         layers["weight_norm"] = weight_norm
@@ -109,13 +116,20 @@ class Simulation:
             scale = 1.0
             if cfg.grad_clip > 0 and total_grad_norm > cfg.grad_clip:
                 scale = cfg.grad_clip / total_grad_norm
+            # A fused step has updated the weights already; the biases remain.
+            first = net.n_weights if fused else 0
             delta = self._optimizer.step(
-                net.params, net.grad, cfg.learning_rate, cfg.momentum, scale
+                net.params[first:], net.grad[first:], cfg.learning_rate, cfg.momentum, scale
             )
-            update = segment_norm(delta[: net.n_weights], net.w_offsets)
+            if cfg.optimizer == "sgd":
+                # The step is lr·scale·g: its norm is known already, no pass over the weights.
+                update = (cfg.learning_rate * scale) * grad_norm
+            else:
+                update = segment_norm(delta[: net.n_weights], net.w_offsets)
             # A zero weight matrix: nothing moved is 0, anything moved is infinitely relative.
             layers["update_ratio"] = np.where(
-                weight_norm > 0, update / np.where(weight_norm > 0, weight_norm, 1.0),
+                weight_norm > 0,
+                update / np.where(weight_norm > 0, weight_norm, 1.0),
                 np.where(update > 0, np.inf, 0.0),
             )
         else:
@@ -132,9 +146,11 @@ class Simulation:
     def _total_grad_norm(self, weight_grad_norms: np.ndarray) -> float:
         """Global gradient norm over every parameter (for clipping and the divergence check)."""
         net = self.network
-        rest = segment_norm(net.grad[net.n_weights :], np.zeros(1, np.intp))[0] if (
-            net.grad.size > net.n_weights
-        ) else 0.0
+        rest = (
+            segment_norm(net.grad[net.n_weights :], np.zeros(1, np.intp))[0]
+            if (net.grad.size > net.n_weights)
+            else 0.0
+        )
         peak = max(float(np.max(weight_grad_norms)), float(rest))
         if not math.isfinite(peak) or peak == 0.0:
             return peak

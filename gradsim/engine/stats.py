@@ -49,33 +49,51 @@ class StepStats:
 
 
 def segment_rms(flat: np.ndarray, offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """RMS of consecutive segments of ``flat`` starting at ``offsets``, without overflow.
-
-    Squaring a value above ~1e154 (float64) overflows even though its RMS is representable,
-    and squaring one below ~1e-154 underflows to 0; both happen in exploding and vanishing
-    nets. Segments whose maximum is in a safe range use the plain formula; the others are
-    divided by their maximum first. Both give exact power-of-two ratios for scaled copies.
-    """
+    """RMS of consecutive segments of ``flat`` starting at ``offsets`` (see ``segment_norm``)."""
     return segment_norm(flat, offsets) / np.sqrt(counts)
 
 
 def segment_norm(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Euclidean norm of consecutive segments of ``flat`` (see ``segment_rms``)."""
+    """Euclidean norm of consecutive segments of ``flat`` starting at ``offsets``.
+
+    Each segment's sum of squares is one BLAS dot product (one pass, no temporary array): this
+    runs on every training step over every weight, so it must cost little next to the step's
+    matrix products. Squaring overflows above ~1e154 (float64) although the norm is
+    representable, and underflows to 0 below ~1e-154; both happen in exploding and vanishing
+    nets. Those rare segments are recomputed after dividing by their largest entry. Both ways
+    give exact power-of-two ratios for copies scaled by powers of two.
+    """
+    ends = np.append(offsets[1:], flat.size)
+    squares = np.empty(len(offsets), dtype=np.float64)
     with np.errstate(all="ignore"):
-        absval = np.abs(flat)
-        peak = np.maximum.reduceat(absval, offsets).astype(np.float64)
-        safe = (peak > 1e-140) & (peak < 1e140)
-        squares = np.square(absval, dtype=np.float64)
-        norms = np.sqrt(np.add.reduceat(squares, offsets))
-        if not safe.all():
-            sizes = np.diff(np.append(offsets, flat.size))
-            scale = np.where(np.isfinite(peak) & (peak > 0), peak, 1.0)
-            scaled = absval / np.repeat(scale, sizes)
-            rescaled = scale * np.sqrt(np.add.reduceat(np.square(scaled), offsets))
-            # Infinite or NaN peaks keep their value: the norm is inf or nan, as it should be.
-            rescaled = np.where(np.isfinite(peak), rescaled, peak)
-            norms = np.where(safe, norms, rescaled)
+        for i, (start, end) in enumerate(zip(offsets.tolist(), ends.tolist(), strict=True)):
+            segment = flat[start:end]
+            squares[i] = np.dot(segment, segment)
+    return norms_from_squares(flat, offsets, squares)
+
+
+def norms_from_squares(flat: np.ndarray, offsets: np.ndarray, squares: np.ndarray) -> np.ndarray:
+    """Finish ``segment_norm`` from sums of squares computed elsewhere (e.g. while hot in cache).
+
+    Segments whose sum of squares overflowed, or may have lost precision to underflow, are
+    recomputed carefully from ``flat``.
+    """
+    ends = np.append(offsets[1:], flat.size)
+    with np.errstate(all="ignore"):
+        norms = np.sqrt(squares)
+        threshold = np.finfo(flat.dtype).tiny / np.finfo(flat.dtype).eps
+        for i in np.flatnonzero(~np.isfinite(squares) | (squares < threshold)):
+            norms[i] = _careful_norm(flat[offsets[i] : ends[i]])
     return norms
+
+
+def _careful_norm(values: np.ndarray) -> float:
+    """Norm of a segment whose plain sum of squares over- or underflowed."""
+    peak = float(np.max(np.abs(values))) if values.size else 0.0
+    if not np.isfinite(peak) or peak == 0.0:
+        return float("nan") if np.isnan(values).any() else peak
+    scaled = values.astype(np.float64) / peak
+    return peak * float(np.sqrt(np.dot(scaled, scaled)))
 
 
 def safe_norm(values: np.ndarray) -> float:

@@ -46,7 +46,9 @@ def _value(value: Any) -> str:
 
 def dumps(data: Mapping[str, Any]) -> str:
     """Write a mapping of scalars, with at most one level of sub-tables."""
-    lines = [f"{key} = {_value(value)}" for key, value in data.items() if not isinstance(value, Mapping)]
+    lines = [
+        f"{key} = {_value(value)}" for key, value in data.items() if not isinstance(value, Mapping)
+    ]
     for key, value in data.items():
         if isinstance(value, Mapping):
             lines.append(f"\n[{key}]")
