@@ -35,7 +35,8 @@ def small_configs(draw: st.DrawFn) -> Config:
         activation=draw(st.sampled_from(ACTIVATIONS)),
         leaky_slope=draw(st.floats(0, 1)),
         init=draw(st.sampled_from(INITS)),
-        init_gain=draw(st.floats(0, 20, allow_subnormal=False)),
+        # Gains below ~1e-300 make ‖ΔW‖/‖W‖ exceed the largest float without any divergence.
+        init_gain=draw(st.one_of(st.just(0.0), st.floats(1e-12, 20))),
         bias_init=draw(st.floats(-3, 3)),
         batchnorm=draw(st.booleans()),
         residual=draw(st.booleans()),

@@ -245,12 +245,3 @@ class Network:
     def weight_grad_norms(self) -> np.ndarray:
         """‖∂loss/∂W_l‖_F for every layer, from the last backward pass."""
         return norms_from_squares(self.grad[: self.n_weights], self.w_offsets, self._grad_sq)
-
-    def first_nonfinite_layer(self, buffer: str) -> int | None:
-        """1-based index of the first layer whose ``buffer`` ('h' or 'dz') holds inf/nan."""
-        flat = self._h if buffer == "h" else self._dz
-        bad = np.add.reduceat(~np.isfinite(flat), self.a_offsets, dtype=np.int64)
-        hits = np.flatnonzero(bad)
-        if hits.size == 0:
-            return None
-        return int(hits[0] + 1) if buffer == "h" else int(hits[-1] + 1)

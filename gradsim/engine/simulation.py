@@ -111,7 +111,7 @@ class Simulation:
         layers["weight_grad_norm"] = grad_norm
 
         total_grad_norm = self._total_grad_norm(grad_norm)
-        reason = self._divergence_reason(loss, total_grad_norm)
+        reason = self._divergence_reason(loss, layers, total_grad_norm)
         if reason is None:
             scale = 1.0
             if cfg.grad_clip > 0 and total_grad_norm > cfg.grad_clip:
@@ -156,18 +156,34 @@ class Simulation:
             return peak
         return peak * math.sqrt(float(np.sum((weight_grad_norms / peak) ** 2)) + (rest / peak) ** 2)
 
-    def _divergence_reason(self, loss: float, grad_norm: float) -> str | None:
-        if math.isfinite(loss) and math.isfinite(grad_norm):
+    def _divergence_reason(
+        self, loss: float, layers: dict[str, np.ndarray], grad_norm: float
+    ) -> str | None:
+        """Why this step diverged, or None: any overflow in the pass ends the run.
+
+        An overflow can hide downstream (ReLU turns -inf into 0), so every recorded statistic
+        is checked, not only the loss and the gradients.
+        """
+        finite = {name: np.isfinite(values) for name, values in layers.items()}
+        if (
+            math.isfinite(loss)
+            and math.isfinite(grad_norm)
+            and all(f.all() for f in finite.values())
+        ):
             return None
-        limit = _FLOAT_LIMITS[self.config.dtype]
-        bad_layer = self.network.first_nonfinite_layer("h")
-        if bad_layer is not None:
-            return (
-                f"activations overflowed at layer {bad_layer} "
-                f"(beyond {self.config.dtype}'s largest number, {limit})"
-            )
+        beyond = (
+            f"(beyond {self.config.dtype}'s largest number, {_FLOAT_LIMITS[self.config.dtype]})"
+        )
+        forward = ~(finite["preactivation_rms"] & finite["activation_rms"])
+        if forward.any():
+            return f"activations overflowed at layer {int(np.argmax(forward)) + 1} {beyond}"
         if not math.isfinite(loss):
-            return f"the loss overflowed (beyond {self.config.dtype}'s largest number, {limit})"
-        bad_layer = self.network.first_nonfinite_layer("dz")
-        where = f" at layer {bad_layer}" if bad_layer is not None else ""
-        return f"gradients overflowed{where} (beyond {self.config.dtype}'s largest number, {limit})"
+            return f"the loss overflowed {beyond}"
+        backward = ~(finite["backprop_grad_rms"] & finite["weight_grad_norm"])
+        if backward.any():
+            # The gradient flows from the output down: name the first layer it reached.
+            layer = len(backward) - int(np.argmax(backward[::-1]))
+            return f"gradients overflowed at layer {layer} {beyond}"
+        if not math.isfinite(grad_norm):
+            return f"gradients overflowed {beyond}"
+        return f"weights overflowed at layer {int(np.argmax(~finite['weight_norm'])) + 1} {beyond}"
