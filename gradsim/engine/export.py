@@ -146,8 +146,9 @@ def read_run(path: str | Path) -> RunData:
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def _write_csv(handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray],
-               depth: int) -> None:
+def _write_csv(
+    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
+) -> None:
     diverged = meta["diverged_at"]
     header = [
         f"# gradsim {meta['gradsim_version']}",
@@ -170,8 +171,7 @@ def _write_csv(handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarr
             _per_layer(list(map(repr, data["loss"][start:stop].tolist())), depth),
             _per_layer(list(map(repr, data["accuracy"][start:stop].tolist())), depth),
         ]
-        columns += [list(map(repr, data[name][start:stop].ravel().tolist()))
-                    for name in STAT_NAMES]
+        columns += [list(map(repr, data[name][start:stop].ravel().tolist())) for name in STAT_NAMES]
         text = "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
         handle.write(text.encode("ascii"))
 
@@ -202,8 +202,7 @@ def _read_csv(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise ValueError(f"expected the columns {','.join(CSV_COLUMNS)}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data" for a 0-step run
-            table = np.loadtxt(handle, delimiter=",", dtype=np.float64, ndmin=2,
-                               comments="#")
+            table = np.loadtxt(handle, delimiter=",", dtype=np.float64, ndmin=2, comments="#")
     if table.size == 0:
         table = np.zeros((0, len(CSV_COLUMNS)))
     depth = _expect(meta["config"], dict, "config").get("depth", Config().depth)
@@ -214,8 +213,9 @@ def _read_csv(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         raise ValueError(f"each step must list layers 1 to {depth} in order")
     for column in (0, 2, 3):
         first = rows[:, :1, column]
-        if not np.array_equal(rows[:, :, column], np.broadcast_to(first, rows.shape[:2]),
-                              equal_nan=True):
+        if not np.array_equal(
+            rows[:, :, column], np.broadcast_to(first, rows.shape[:2]), equal_nan=True
+        ):
             raise ValueError(f"'{CSV_COLUMNS[column]}' differs between the layers of a step")
     arrays = {"step": rows[:, 0, 0], "loss": rows[:, 0, 2], "accuracy": rows[:, 0, 3]}
     for index, name in enumerate(STAT_NAMES, start=4):
@@ -226,8 +226,9 @@ def _read_csv(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 # -- NPZ ------------------------------------------------------------------------------------
 
 
-def _write_npz(handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray],
-               depth: int) -> None:
+def _write_npz(
+    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
+) -> None:
     diverged = meta["diverged_at"]
     np.savez(
         handle,
@@ -299,7 +300,7 @@ def _from_json_floats(values: Any, name: str) -> np.ndarray:
         flat = list(itertools.chain.from_iterable(values))
     kinds = set(map(type, flat))
     if kinds - {float, int, str}:
-        raise ValueError(f"'{name}' must hold numbers (or \"inf\", \"-inf\", \"nan\")")
+        raise ValueError(f'\'{name}\' must hold numbers (or "inf", "-inf", "nan")')
     if str in kinds:
         bad = {value for value in flat if isinstance(value, str)} - set(NONFINITE)
         if bad:
@@ -307,8 +308,9 @@ def _from_json_floats(values: Any, name: str) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
-def _write_json(handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray],
-                depth: int) -> None:
+def _write_json(
+    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
+) -> None:
     document = dict(meta)
     document["step"] = data["step"].tolist()
     document["loss"] = _json_floats(data["loss"])

@@ -13,7 +13,7 @@ from gradsim.engine.data import BatchSampler, make_dataset
 from gradsim.engine.network import Network
 from gradsim.engine.optim import Optimizer
 from gradsim.engine.recording import Recorder
-from gradsim.engine.stats import StepStats, segment_norm
+from gradsim.engine.stats import StepStats, safe_norm, segment_norm
 
 Progress = Callable[[int, int], "bool | None"]
 
@@ -98,7 +98,8 @@ class Simulation:
         net.backward_signals(grad_output)
         layers = net.activation_stats()
         fused = (
-            cfg.optimizer == "sgd"
+            net.fused_updates
+            and cfg.optimizer == "sgd"
             and cfg.grad_clip == 0
             and not net.batchnorm
             and math.isfinite(loss)
@@ -146,11 +147,7 @@ class Simulation:
     def _total_grad_norm(self, weight_grad_norms: np.ndarray) -> float:
         """Global gradient norm over every parameter (for clipping and the divergence check)."""
         net = self.network
-        rest = (
-            segment_norm(net.grad[net.n_weights :], np.zeros(1, np.intp))[0]
-            if (net.grad.size > net.n_weights)
-            else 0.0
-        )
+        rest = safe_norm(net.grad[net.n_weights :]) if net.grad.size > net.n_weights else 0.0
         peak = max(float(np.max(weight_grad_norms)), float(rest))
         if not math.isfinite(peak) or peak == 0.0:
             return peak

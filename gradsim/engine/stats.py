@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,42 +52,44 @@ class StepStats:
 
 
 def segment_rms(flat: np.ndarray, offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """RMS of consecutive segments of ``flat`` starting at ``offsets`` (see ``segment_norm``)."""
+    """RMS of consecutive segments of ``flat`` starting at ``offsets`` (see ``norms``)."""
     return segment_norm(flat, offsets) / np.sqrt(counts)
 
 
 def segment_norm(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Euclidean norm of consecutive segments of ``flat`` starting at ``offsets``.
+    """Euclidean norm of consecutive segments of ``flat`` starting at ``offsets``."""
+    bounds = [*offsets.tolist(), flat.size]
+    return norms([flat[start:end] for start, end in itertools.pairwise(bounds)])
 
-    Each segment's sum of squares is one BLAS dot product (one pass, no temporary array): this
-    runs on every training step over every weight, so it must cost little next to the step's
-    matrix products. Squaring overflows above ~1e154 (float64) although the norm is
-    representable, and underflows to 0 below ~1e-154; both happen in exploding and vanishing
+
+def norms(segments: Sequence[np.ndarray], squares: np.ndarray | None = None) -> np.ndarray:
+    """Euclidean norm of each 1-D array in ``segments``, without over- or underflow.
+
+    Each sum of squares is one BLAS dot product (one pass, no temporary array): this runs on
+    every training step over every weight, so it must cost little next to the step's matrix
+    products. ``squares`` may be given when they were computed elsewhere (while the data was
+    still in cache). Squaring overflows above ~1e154 (float64) although the norm is
+    representable, and loses everything below ~1e-154; both happen in exploding and vanishing
     nets. Those rare segments are recomputed after dividing by their largest entry. Both ways
     give exact power-of-two ratios for copies scaled by powers of two.
     """
-    ends = np.append(offsets[1:], flat.size)
-    squares = np.empty(len(offsets), dtype=np.float64)
     with np.errstate(all="ignore"):
-        for i, (start, end) in enumerate(zip(offsets.tolist(), ends.tolist(), strict=True)):
-            segment = flat[start:end]
-            squares[i] = np.dot(segment, segment)
-    return norms_from_squares(flat, offsets, squares)
+        if squares is None:
+            squares = np.array([np.dot(seg, seg) for seg in segments], dtype=np.float64)
+        result = np.sqrt(squares)
+        # NaN fails the comparison too, so NaN segments also take the careful path.
+        suspect = ~(squares >= _underflow_threshold(segments[0].dtype)) | ~np.isfinite(squares)
+        if suspect.any():
+            for i in np.flatnonzero(suspect):
+                result[i] = _careful_norm(segments[i])
+    return result
 
 
-def norms_from_squares(flat: np.ndarray, offsets: np.ndarray, squares: np.ndarray) -> np.ndarray:
-    """Finish ``segment_norm`` from sums of squares computed elsewhere (e.g. while hot in cache).
-
-    Segments whose sum of squares overflowed, or may have lost precision to underflow, are
-    recomputed carefully from ``flat``.
-    """
-    ends = np.append(offsets[1:], flat.size)
-    with np.errstate(all="ignore"):
-        norms = np.sqrt(squares)
-        threshold = np.finfo(flat.dtype).tiny / np.finfo(flat.dtype).eps
-        for i in np.flatnonzero(~np.isfinite(squares) | (squares < threshold)):
-            norms[i] = _careful_norm(flat[offsets[i] : ends[i]])
-    return norms
+@functools.cache
+def _underflow_threshold(dtype: np.dtype) -> float:
+    """Below this sum of squares, squaring may have flushed entries to zero or subnormals."""
+    info = np.finfo(dtype)
+    return float(info.tiny / info.eps)
 
 
 def _careful_norm(values: np.ndarray) -> float:
@@ -98,4 +103,4 @@ def _careful_norm(values: np.ndarray) -> float:
 
 def safe_norm(values: np.ndarray) -> float:
     """Euclidean norm of a whole array, without intermediate overflow."""
-    return float(segment_norm(values.ravel(), np.zeros(1, dtype=np.intp))[0])
+    return float(norms([values.reshape(-1)])[0])
