@@ -232,3 +232,24 @@ def test_reads_while_another_thread_appends_are_consistent() -> None:
     finally:
         stop.set()
         worker.join()
+
+
+def test_window_returns_one_statistic_over_the_last_span() -> None:
+    from gradsim.engine.stats import STAT_NAMES as names
+
+    recorder = Recorder(depth=3)
+    for step in range(50):
+        layers = {name: np.full(3, float(step)) for name in names}
+        recorder.append(StepStats(step=step, loss=1.0, accuracy=np.nan, layers=layers))
+    steps, values = recorder.window("weight_norm", 10)
+    assert steps.tolist() == list(range(40, 50))
+    np.testing.assert_array_equal(values[:, 0], np.arange(40, 50))
+    gappy = Recorder(depth=1)
+    for step in (0, 10, 20, 30):
+        layers = {name: np.zeros(1) for name in names}
+        gappy.append(StepStats(step=step, loss=1.0, accuracy=np.nan, layers=layers))
+    assert gappy.window("weight_norm", 15)[0].tolist() == [10, 20, 30]  # 10 covers step 16
+    all_steps, _ = recorder.window("weight_norm")
+    assert all_steps.size == 50
+    with pytest.raises(KeyError):
+        recorder.window("nope", 5)

@@ -150,6 +150,24 @@ class Recorder:
         with self._lock:
             return self._rows(max(0, self._n - max(0, int(n))), self._n)
 
+    def window(self, name: str, span: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Steps and one statistic of the rows covering the last ``span`` steps (all if None).
+
+        Starts at the latest row at or before the span's first step, so a plot that shows "the
+        latest row at or before each step" has a value at the left edge even where old history
+        is thinned out. Cheap: one statistic only.
+        """
+        with self._lock:
+            n = self._n
+            start = 0
+            if span is not None and n:
+                first_step = self._steps[n - 1] - int(span) + 1
+                start = max(0, int(np.searchsorted(self._steps[:n], first_step, "right")) - 1)
+            if name not in self._stats:
+                raise KeyError(f"unknown statistic {name!r}; expected one of {STAT_NAMES}")
+            values = self._stats[name]
+            return self._steps[start:n].copy(), values[start:n].copy()
+
     def _rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
         out = {
             "step": self._steps[start:stop].copy(),
