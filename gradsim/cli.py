@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 import textwrap
@@ -28,6 +27,7 @@ import numpy as np
 from gradsim import __version__
 from gradsim.engine.config import Config, ConfigError, apply_assignments
 from gradsim.engine.export import ExportError, check_output_path, write_run
+from gradsim.textplot import demo_layers, describe, gradient_table
 
 if TYPE_CHECKING:
     from gradsim.engine.presets import Preset
@@ -40,8 +40,6 @@ EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 100
 DEMO_PRESET = "seed-exploding"
 _BAR_WIDTH = 30
-_DEMO_BAR_WIDTH = 40
-_DEMO_MIN_DECADES = 3.0
 
 
 class UsageError(Exception):
@@ -65,18 +63,46 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+    if not sep or not (320 <= size[0] <= 7680 and 240 <= size[1] <= 4320):
+        raise argparse.ArgumentTypeError(
+            f"expected WIDTHxHEIGHT from 320x240 to 7680x4320, got {text!r}"
+        )
+    return size
+
+
+def _metric(text: str) -> str:
+    from gradsim.engine.stats import STAT_NAMES
+
+    if text not in STAT_NAMES:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(STAT_NAMES)}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (separate from ``main`` so docs and tests can inspect it)."""
     parser = _Parser(
         prog="gradsim",
         description="Watch vanishing and exploding gradients happen, layer by layer.",
-        epilog="Without a command, runs the demo. Examples:\n"
+        epilog="Without a command, opens the app. Examples:\n"
         "  gradsim presets\n"
         "  gradsim run --preset seed-exploding --steps 200 --out run.csv\n"
         "  gradsim run --set depth=50 --set activation=sigmoid --out run.npz",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gradsim {__version__}")
+    opening = parser.add_mutually_exclusive_group()
+    opening.add_argument("--preset", metavar="ID", help="open the app on this preset")
+    opening.add_argument("--config", metavar="FILE.toml", help="open the app on this config")
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation (presets, engine, an offscreen window) and exit",
+    )
     parser.set_defaults(handler=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -104,6 +130,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_cmd_run)
 
+    shot = commands.add_parser(
+        "screenshot",
+        help="render the app offscreen after N steps and save it as a PNG",
+        description="Build the real main window offscreen, train N steps through its worker, "
+        "and save a picture of it (for slides and handouts).",
+    )
+    shot_source = shot.add_mutually_exclusive_group()
+    shot_source.add_argument("--preset", metavar="ID", help="start from a preset")
+    shot_source.add_argument("--config", metavar="FILE.toml", help="start from a TOML config")
+    shot.add_argument("--set", metavar="KEY=VALUE", action="extend", nargs="+", default=[],
+                      help="change one config field (repeatable)")
+    shot.add_argument("--steps", metavar="N", type=_positive_int, default=None,
+                      help="training steps before the picture (default: the preset's, or 100)")
+    shot.add_argument("--size", metavar="WxH", type=_size, default=(1920, 1080),
+                      help="image size in pixels (default 1920x1080)")
+    shot.add_argument("--metric", metavar="NAME", type=_metric, default=None,
+                      help="statistic shown in the heatmap (default: the preset's)")
+    shot.add_argument("--out", metavar="FILE.png", required=True, help="PNG file to write")
+    shot.set_defaults(handler=_cmd_screenshot)
+
     presets = commands.add_parser("presets", help="list the built-in presets")
     presets.set_defaults(handler=_cmd_presets)
 
@@ -129,9 +175,12 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help and --version print, then exit
             return exc.code if isinstance(exc.code, int) else EXIT_OK
+        if args.self_test:
+            from gradsim.app.launch import self_test
+
+            return self_test()
         if args.handler is None:
-            # No command: the headless demo for now; the GUI will open here instead.
-            return _demo(DEMO_PRESET, None)
+            return _open_app(args.preset, args.config)
         return args.handler(args)
     except UsageError as exc:
         _error(str(exc))
@@ -190,6 +239,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open_app(preset_id: str | None, path: str | None) -> int:
+    preset = _preset(preset_id) if preset_id is not None else None
+    config = _build_config(None, path, [])[0] if path is not None else None
+    from gradsim.app.launch import LaunchError, run_app
+
+    try:
+        return run_app(config=config, preset=preset)
+    except LaunchError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _cmd_screenshot(args: argparse.Namespace) -> int:
+    config, label = _build_config(args.preset, args.config, args.set)
+    preset = _preset(args.preset) if args.preset is not None else None
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"--out must end in .png, got {args.out!r}")
+    if not out.parent.resolve().is_dir():
+        raise UsageError(f"cannot write {args.out}: folder {out.parent} does not exist")
+    steps = args.steps or (preset.steps if preset is not None else DEFAULT_STEPS)
+    from gradsim.app.launch import LaunchError, render_screenshot
+
+    try:
+        render_screenshot(config, preset, steps, args.size, args.metric, out)
+    except (LaunchError, OSError) as exc:
+        raise UsageError(str(exc)) from exc
+    _out(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {label}, {steps} steps)")
+    return EXIT_OK
+
+
 def _cmd_presets(args: argparse.Namespace) -> int:
     presets = _presets()
     width = max((len(preset.id) for preset in presets), default=0)
@@ -240,49 +319,6 @@ def _demo(preset_id: str, steps: int | None) -> int:
 
 
 # -- text output ----------------------------------------------------------------------------
-
-
-def describe(config: Config) -> str:
-    """Short description of a config, e.g. ``depth 100, linear, identity x2``."""
-    init = config.init if config.init_gain == 1.0 else f"{config.init} x{config.init_gain:g}"
-    parts = [f"depth {config.depth}", config.activation, init]
-    parts += [name for name in ("batchnorm", "residual") if getattr(config, name)]
-    return ", ".join(parts)
-
-
-def demo_layers(depth: int) -> list[int]:
-    """Layers the demo shows: all of a shallow net, else 1, every ~tenth, and the last."""
-    if depth <= 12:
-        return list(range(1, depth + 1))
-    every = max(1, round(depth / 10))
-    return sorted({1, depth, *range(every, depth + 1, every)})
-
-
-def gradient_table(layers: list[int], values: np.ndarray) -> list[str]:
-    """Rows ``layer  value  ####`` with bar lengths proportional to log10(value)."""
-    values = np.asarray(values, dtype=np.float64)
-    shown = values[np.isfinite(values) & (values > 0)]
-    logs = np.log10(shown) if shown.size else np.zeros(0)
-    low, high = (float(logs.min()), float(logs.max())) if logs.size else (0.0, 0.0)
-    # At least a few decades: a healthy net's small layer-to-layer wobble should look flat,
-    # not fill the whole width the way an exploding net's 30 decades do.
-    span = max(high - low, _DEMO_MIN_DECADES)
-    low = (low + high - span) / 2
-    rows = [f"  {'layer':>5}  {'grad RMS':>9}"]
-    for layer, value in zip(layers, values.tolist(), strict=True):
-        if math.isnan(value):
-            bar = "(not a number: the values overflowed)"
-        elif math.isinf(value):
-            bar = "(overflow: beyond the largest float)"
-        elif value <= 0:
-            bar = "(exactly zero: vanished)"
-        else:
-            bar = "#" * (1 + round((math.log10(value) - low) / span * (_DEMO_BAR_WIDTH - 1)))
-        rows.append(f"  {layer:>5}  {value:>9.2e}  {bar}")
-    if logs.size:
-        factor = 10 ** (span / (_DEMO_BAR_WIDTH - 1))
-        rows.append(f"  (log scale: each # is a factor of {factor:.3g})")
-    return rows
 
 
 def _num(value: float) -> str:

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradsim import __version__, cli
-from gradsim.cli import demo_layers, gradient_table, main
+from gradsim import __version__, cli, textplot
+from gradsim.cli import main
 from gradsim.engine import export
 from gradsim.engine.config import Config
 from gradsim.engine.export import read_run
 from gradsim.engine.stats import STAT_NAMES
+from gradsim.textplot import demo_layers, gradient_table
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "depth=3", "width=6", "batch_size=8", "input_dim=4", "output_dim=2"]
@@ -310,11 +311,31 @@ def test_demo_prints_a_gradient_table_and_the_outcome(capsys: pytest.CaptureFixt
     assert "grad RMS" in out and "#" in out and "\noutcome: " in out
 
 
-def test_no_command_runs_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_command_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradsim.app import launch
+
     calls = []
-    monkeypatch.setattr(cli, "_demo", lambda preset, steps: calls.append((preset, steps)) or 0)
+    monkeypatch.setattr(launch, "run_app", lambda **kw: calls.append(kw) or 0)
     assert main([]) == 0
-    assert calls == [(cli.DEMO_PRESET, None)]
+    assert calls == [{"config": None, "preset": None}]
+    assert main(["--preset", "seed-vanishing"]) == 0
+    assert calls[-1]["preset"].id == "seed-vanishing"
+
+
+def test_app_without_a_display_says_so(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert main([]) == 2
+    assert "no display" in capsys.readouterr().err
+
+
+def test_app_with_a_bad_preset_or_config_exits_2(tmp_path, capsys) -> None:
+    assert main(["--preset", "no-such-preset"]) == 2
+    assert_one_error_line(capsys.readouterr().err)
+    assert main(["--config", str(tmp_path / "missing.toml")]) == 2
+    assert_one_error_line(capsys.readouterr().err)
 
 
 def test_demo_with_unknown_preset(capsys: pytest.CaptureFixture) -> None:
@@ -332,7 +353,7 @@ def test_demo_layers() -> None:
 def test_gradient_table_uses_a_log_scale() -> None:
     rows = gradient_table([1, 2, 3, 4, 5, 6], np.array([1e30, 1e15, 1.0, 0.0, np.inf, np.nan]))
     bars = [row.count("#") for row in rows[1:4]]
-    assert bars[0] == cli._DEMO_BAR_WIDTH and bars[2] == 1
-    assert abs(bars[1] - (1 + cli._DEMO_BAR_WIDTH) / 2) <= 1  # halfway in log10
+    assert bars[0] == textplot._DEMO_BAR_WIDTH and bars[2] == 1
+    assert abs(bars[1] - (1 + textplot._DEMO_BAR_WIDTH) / 2) <= 1  # halfway in log10
     assert "zero" in rows[4] and "overflow" in rows[5] and "not a number" in rows[6]
     assert "each # is a factor of" in rows[-1]

@@ -1,0 +1,1 @@
+"""Desktop application: the Qt widgets around the engine."""

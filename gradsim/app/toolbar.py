@@ -1,0 +1,129 @@
+"""The main toolbar: transport (play, step, reset), speed, lesson presets, metric and view."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar, QToolButton, QWidget
+
+from gradsim.engine.presets import Preset
+from gradsim.engine.stats import STAT_DESCRIPTIONS, STAT_NAMES
+
+SPEEDS: tuple[tuple[str, float], ...] = (
+    ("1 step/s", 1.0),
+    ("5 steps/s", 5.0),
+    ("10 steps/s", 10.0),
+    ("30 steps/s", 30.0),
+    ("100 steps/s", 100.0),
+    ("as fast as possible", math.inf),
+)
+DEFAULT_SPEED = 30.0
+
+WINDOWS: tuple[tuple[str, int | None], ...] = (
+    ("last 100 steps", 100),
+    ("last 500 steps", 500),
+    ("last 2,000 steps", 2000),
+    ("last 10,000 steps", 10000),
+    ("whole run", None),
+)
+DEFAULT_WINDOW = 500
+
+
+class Toolbar(QObject):
+    """Builds the toolbar and reports what the user asks for as signals."""
+
+    playToggled = Signal()
+    stepRequested = Signal()
+    resetRequested = Signal()
+    speedChanged = Signal(float)
+    presetChosen = Signal(object)  # Preset
+    metricChanged = Signal(str)
+    windowChanged = Signal(object)  # int | None
+
+    def __init__(self, parent: QWidget, presets: list[Preset]) -> None:
+        super().__init__(parent)
+        self.bar = QToolBar("Simulation", parent)
+        self.bar.setObjectName("simulation-toolbar")
+        self.bar.setMovable(False)
+        self.bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+
+        self.play_action = self._action(
+            "Play", "Space", "Start or pause training (Space)", self.playToggled.emit
+        )
+        self.step_action = self._action(
+            "Step", "Right", "Take exactly one training step (→)", self.stepRequested.emit
+        )
+        self.reset_action = self._action(
+            "Reset",
+            "R",
+            "Start the run again from its initial weights (R)",
+            self.resetRequested.emit,
+        )
+        self.bar.addSeparator()
+
+        self.speed = self._combo(
+            "Speed", [label for label, _ in SPEEDS], "Training steps per second"
+        )
+        self.speed.setCurrentIndex([v for _, v in SPEEDS].index(DEFAULT_SPEED))
+        self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i][1]))
+
+        self.presets_button = QToolButton(parent)
+        self.presets_button.setText("Lessons")
+        self.presets_button.setToolTip("Ready-made lessons: each one shows one effect")
+        self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.presets_button)
+        for preset in presets:
+            action = menu.addAction(preset.title)
+            action.setToolTip(preset.description)
+            action.setData(preset.id)
+            action.triggered.connect(lambda _=False, p=preset: self.presetChosen.emit(p))
+        menu.setToolTipsVisible(True)
+        self.presets_button.setMenu(menu)
+        self.preset_menu = menu
+        self.bar.addWidget(self.presets_button)
+        self.bar.addSeparator()
+
+        self.metric = self._combo("Show", list(STAT_NAMES), "Statistic shown in the heatmap")
+        for i, name in enumerate(STAT_NAMES):
+            self.metric.setItemData(i, STAT_DESCRIPTIONS[name], Qt.ItemDataRole.ToolTipRole)
+        self.metric.setCurrentText("backprop_grad_rms")
+        self.metric.currentTextChanged.connect(self.metricChanged.emit)
+
+        self.window = self._combo(
+            "Window", [label for label, _ in WINDOWS], "How many recent steps the heatmap shows"
+        )
+        self.window.setCurrentIndex([v for _, v in WINDOWS].index(DEFAULT_WINDOW))
+        self.window.currentIndexChanged.connect(lambda i: self.windowChanged.emit(WINDOWS[i][1]))
+
+    def _action(self, text: str, key: str, tip: str, slot) -> QAction:
+        action = QAction(text, self.bar)
+        action.setShortcut(QKeySequence(key))
+        # Window-wide, so the keys work whichever panel has focus (spin boxes excepted).
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(tip)
+        action.triggered.connect(lambda _=False: slot())
+        self.bar.addAction(action)
+        return action
+
+    def _combo(self, label: str, items: list[str], tip: str) -> QComboBox:
+        caption = QLabel(f" {label}: ", self.bar)
+        combo = QComboBox(self.bar)
+        combo.addItems(items)
+        combo.setToolTip(tip)
+        combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keep arrow keys for the Step shortcut
+        self.bar.addWidget(caption)
+        self.bar.addWidget(combo)
+        return combo
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_action.setText("Pause" if playing else "Play")
+
+    def set_metric(self, name: str) -> None:
+        self.metric.setCurrentText(name)
+
+    def set_speed(self, steps_per_second: float) -> None:
+        values = [v for _, v in SPEEDS]
+        if steps_per_second in values:
+            self.speed.setCurrentIndex(values.index(steps_per_second))

@@ -1,0 +1,177 @@
+"""The main window end to end: real worker thread, real plots, offscreen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from gradsim.app.main_window import MainWindow
+from gradsim.app.worker import running_threads
+from gradsim.engine.presets import get_preset, list_presets
+from gradsim.engine.simulation import Simulation
+from gradsim.engine.stats import STAT_NAMES
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(remember=False, preset=list_presets()[0])
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: win.latest_snapshot is not None, timeout=5000)
+    yield win
+    win.close()
+
+
+def _wait_steps(qtbot, win: MainWindow, steps: int, timeout: int = 15_000) -> None:
+    qtbot.waitUntil(lambda: len(win.history) >= steps, timeout=timeout)
+
+
+def test_opens_on_the_default_preset(window) -> None:
+    first = list_presets()[0]
+    assert first.id == "seed-exploding"
+    assert window.config == first.config
+    assert first.title in window.windowTitle()
+    assert window.metric == "backprop_grad_rms"
+    assert window.state == "paused" and len(window.history) == 0
+
+
+def test_play_records_exactly_what_the_engine_records(window, qtbot) -> None:
+    window.load_preset(get_preset("tanh-xavier"))
+    qtbot.waitUntil(lambda: window.config.activation == "tanh" and window.latest_snapshot
+                    and window.latest_snapshot.config == window.config, timeout=5000)
+    window.controller.set_speed(float("inf"))
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    _wait_steps(qtbot, window, 25)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.state == "paused", timeout=5000)
+    window.draw()
+    recorded = window.history.arrays()
+    reference = Simulation(window.config)
+    reference.run(len(recorded["step"]))
+    expected = reference.recorder.arrays()
+    for name in ("step", "loss", *STAT_NAMES):
+        np.testing.assert_array_equal(recorded[name], expected[name])
+
+
+def test_step_key_advances_exactly_one_step(window, qtbot) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 1)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 2)
+    qtbot.wait(100)
+    window.draw()
+    assert window.history.steps.tolist() == [0, 1]
+    assert window.state in ("paused", "diverged")
+
+
+def test_reset_key_starts_again(window, qtbot) -> None:
+    window.load_preset(get_preset("relu-he"))
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 1)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: len(window.history) == 0 and window.latest_snapshot.step_count == 0,
+                    timeout=5000)
+
+
+def test_changing_depth_restarts_with_the_new_layers(window, qtbot) -> None:
+    window.load_preset(get_preset("relu-he"))
+    window.controls.widget_for("depth").setValue(7)
+    window.controls.widget_for("depth").editingFinished.emit()
+    qtbot.waitUntil(lambda: window.config.depth == 7, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: len(window.history) == 1 and window.history.depth == 7, timeout=5000)
+
+
+def test_live_setting_keeps_the_run(window, qtbot) -> None:
+    window.load_preset(get_preset("relu-he"))
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 1)
+    window.controls.widget_for("learning_rate").setValue(0.05)
+    window.controls.widget_for("learning_rate").editingFinished.emit()
+    qtbot.waitUntil(lambda: window.latest_snapshot.config.learning_rate == 0.05, timeout=5000)
+    assert len(window.history) == 1  # not restarted
+
+
+def test_exploding_preset_shows_the_divergence_banner(window, qtbot) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.state == "diverged", timeout=10_000)
+    window.draw()
+    assert window.banner.isVisible()
+    assert "Diverged at step 1" in window.banner.text()
+    assert "overflowed" in window.banner.text()
+    assert window.history.steps.tolist() == [0, 1]
+
+
+def test_closing_stops_the_worker(qtbot) -> None:
+    win = MainWindow(remember=False)
+    qtbot.addWidget(win)
+    win.controller.set_speed(float("inf"))
+    win.show()
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    qtbot.wait(100)
+    win.close()
+    assert running_threads() == []
+
+
+def test_settings_remember_the_last_configuration(qtbot) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.load_preset(get_preset("relu-xavier"))
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.config == get_preset("relu-xavier").config
+    second.close()
+
+
+def test_render_soak(window, qtbot) -> None:
+    """Thousands of real heatmap frames (PySide6 6.12's refcount bug crashed after ~1,100)."""
+    rng = np.random.default_rng(0)
+    heatmap = window.heatmap
+    steps = np.arange(300)
+    for frame in range(3000):
+        values = 10.0 ** rng.normal(0, 5, size=(300, 100))
+        heatmap.set_data(steps + frame, values)
+        heatmap.repaint()
+    assert heatmap.displayed_rgba().size > 0
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
+    import os
+
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("HOME", "XDG", "GRADSIM"))})
+    return subprocess.run([sys.executable, "-m", "gradsim", *args], capture_output=True,
+                          text=True, timeout=180, env=env)
+
+
+def test_screenshot_command_writes_a_png_of_the_requested_size(tmp_path) -> None:
+    out = tmp_path / "shot.png"
+    result = _run_cli("screenshot", "--preset", "seed-vanishing", "--steps", "5",
+                      "--size", "1024x640", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1024, 640)
+    pixels = np.frombuffer(image.convertToFormat(QImage.Format.Format_RGB32).constBits(),
+                           np.uint8).reshape(640, 1024, 4)
+    assert pixels.std() > 20  # not blank
+    assert len(np.unique(pixels.reshape(-1, 4)[::97], axis=0)) > 50
+
+
+def test_screenshot_bad_input_exits_2(tmp_path) -> None:
+    result = _run_cli("screenshot", "--size", "12x", "--out", str(tmp_path / "a.png"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = _run_cli("screenshot", "--out", str(tmp_path / "a.jpg"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_self_test_passes() -> None:
+    result = _run_cli("--self-test")
+    assert result.returncode == 0, result.stderr
+    assert "gradsim self-test ok" in result.stdout

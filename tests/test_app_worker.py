@@ -1,0 +1,122 @@
+"""The background worker: commands, snapshot hand-over, exact steps, clean shutdown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradsim.app.worker import Snapshot, SnapshotHub, TrainingController, running_threads
+from gradsim.engine.config import Config
+from gradsim.engine.simulation import Simulation
+from gradsim.engine.stats import STAT_NAMES, StepStats
+
+SMALL = Config(depth=6, width=16, input_dim=4, output_dim=2, activation="tanh", seed=5)
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctrl = TrainingController()
+    yield ctrl
+    assert ctrl.stop(1000)
+
+
+def _collect(ctrl: TrainingController, qtbot, until, timeout: int = 10_000) -> list[Snapshot]:
+    """Take snapshots until ``until(all_rows, latest)`` holds."""
+    taken: list[Snapshot] = []
+    rows: list[StepStats] = []
+
+    def check() -> bool:
+        snap = ctrl.hub.take()
+        if snap is not None:
+            taken.append(snap)
+            rows.extend(snap.rows)
+        return bool(taken) and until(rows, taken[-1])
+
+    qtbot.waitUntil(check, timeout=timeout)
+    return taken
+
+
+def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.set_speed(float("inf"))
+    controller.play_until(40)
+    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "paused" and len(rows) >= 40)
+    rows = [row for snap in snaps for row in snap.rows]
+    assert [row.step for row in rows] == list(range(40))
+    reference = Simulation(SMALL, record=False)
+    for row in rows:
+        expected = reference.step()
+        assert row.loss == expected.loss
+        for name in STAT_NAMES:
+            np.testing.assert_array_equal(row.layers[name], expected.layers[name])
+
+
+def test_step_takes_exactly_one(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    controller.step()
+    snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 2)
+    assert [row.step for snap in snaps for row in snap.rows] == [0, 1]
+    assert snaps[-1].state == "paused"
+
+
+def test_divergence_stops_the_run(controller, qtbot) -> None:
+    exploding = Config(depth=100, width=8, input_dim=8, output_dim=8, activation="linear",
+                       init="identity", init_gain=2.0, batch_size=8)
+    controller.reset(exploding)
+    controller.set_speed(float("inf"))
+    controller.play()
+    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "diverged")
+    rows = [row for snap in snaps for row in snap.rows]
+    assert [row.step for row in rows] == [0, 1] and rows[-1].diverged
+    controller.play()  # ignored once diverged
+    qtbot.wait(50)
+    later = controller.hub.take()
+    assert later is None or (later.state == "diverged" and not later.rows)
+
+
+def test_live_settings_do_not_restart(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
+    controller.set_live({"learning_rate": 0.5})
+    snaps = _collect(controller, qtbot, lambda rows, s: s.config.learning_rate == 0.5)
+    assert snaps[-1].step_count == 1 and snaps[-1].generation == 1
+
+
+def test_reset_starts_a_new_generation(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    controller.reset(SMALL.replace(depth=3))
+    snaps = _collect(controller, qtbot, lambda rows, s: s.generation == 2)
+    assert snaps[-1].config.depth == 3 and snaps[-1].step_count == 0
+    assert snaps[-1].theory is not None and snaps[-1].theory.available
+
+
+def test_stop_ends_the_thread_while_running_flat_out(qtbot) -> None:
+    ctrl = TrainingController()
+    ctrl.reset(Config(depth=30, width=64))
+    ctrl.set_speed(float("inf"))
+    ctrl.play()
+    qtbot.wait(200)
+    assert ctrl.stop(1000)
+    assert running_threads() == []
+
+
+def test_hub_accumulates_rows_and_drops_old_generations() -> None:
+    hub = SnapshotHub()
+    layers = {name: np.zeros(1) for name in STAT_NAMES}
+
+    def snap(gen: int, steps: list[int]) -> Snapshot:
+        rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
+        return Snapshot(gen, SMALL, rows, len(steps), "running", 1.0, None, 1.0)
+
+    assert hub.take() is None
+    hub.publish(snap(1, [0, 1]))
+    hub.publish(snap(1, [2]))
+    taken = hub.take()
+    assert [row.step for row in taken.rows] == [0, 1, 2]
+    assert hub.take() is None
+    hub.publish(snap(1, [3]))
+    hub.publish(snap(2, [0]))
+    assert [row.step for row in hub.take().rows] == [0]
