@@ -175,3 +175,43 @@ def test_self_test_passes() -> None:
     result = _run_cli("--self-test")
     assert result.returncode == 0, result.stderr
     assert "gradsim self-test ok" in result.stdout
+
+
+def test_zero_and_overflow_cells_use_the_legend_colours(window, qtbot) -> None:
+    from gradsim.app.colors import NONFINITE_RGBA, ZERO_RGBA
+    from gradsim.engine.config import Config
+
+    # Dead ReLUs (bias -100): no gradient gets below the output layer, exactly 0.
+    dead = Config(depth=5, width=8, input_dim=4, output_dim=2, activation="relu",
+                  bias_init=-100.0)
+    window.load_config(dead)
+    qtbot.waitUntil(lambda: window.latest_snapshot.config == dead, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 1)
+    window.draw()
+    rgba = window.heatmap.displayed_rgba()  # (layers, columns, 4), row 0 = layer 1
+    assert np.all(rgba[:4, -1] == ZERO_RGBA)
+    assert not np.all(rgba[4, -1] == ZERO_RGBA)
+
+    window.load_preset(get_preset("seed-exploding"))
+    qtbot.waitUntil(lambda: window.latest_snapshot.config.depth == 100, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.state == "diverged", timeout=10_000)
+    window.draw()
+    rgba = window.heatmap.displayed_rgba()
+    assert np.all(rgba[:, -1] == NONFINITE_RGBA)  # step 1: every layer overflowed
+    assert not np.any(np.all(rgba[:, 0] == NONFINITE_RGBA, axis=-1))  # step 0 still finite
+
+
+def test_colour_range_can_be_pinned_and_released(window, qtbot) -> None:
+    window.load_preset(get_preset("seed-vanishing"))
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    _wait_steps(qtbot, window, 1)
+    window.draw()
+    window.toolbar.level_low.setValue(-40)
+    window.toolbar.level_high.setValue(10)
+    assert window.heatmap.levels() == (-40.0, 10.0)
+    assert not window.toolbar.auto_levels.isChecked()
+    window.toolbar.auto_levels.setChecked(True)
+    window.draw()
+    assert window.heatmap.auto_levels() and window.heatmap.levels() != (-40.0, 10.0)

@@ -357,3 +357,16 @@ def test_gradient_table_uses_a_log_scale() -> None:
     assert abs(bars[1] - (1 + textplot._DEMO_BAR_WIDTH) / 2) <= 1  # halfway in log10
     assert "zero" in rows[4] and "overflow" in rows[5] and "not a number" in rows[6]
     assert "each # is a factor of" in rows[-1]
+
+
+def test_missing_x11_libraries_are_named(monkeypatch, capsys) -> None:
+    import ctypes.util
+
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "libxcb-cursor0" in err and len(err.strip().splitlines()) == 1

@@ -129,6 +129,10 @@ class MainWindow(QMainWindow):
         self.heatmap = HeatmapView()
         self.heatmap.set_metric(self._metric)
         self.heatmap.set_window(self._window_span)
+        self.heatmap.levelsChanged.connect(self.toolbar.show_levels)
+        self.toolbar.levelsEdited.connect(self.heatmap.set_levels)
+        self.toolbar.autoLevelsToggled.connect(self._set_auto_levels)
+        self.toolbar.show_levels(*self.heatmap.levels())
         self.loss_plot = LossPlot()
         self.profile_plot = ProfilePlot()
         side = QSplitter(Qt.Orientation.Vertical)
@@ -174,10 +178,23 @@ class MainWindow(QMainWindow):
         self.controller.pause()
         self.controller.reset(preset.config)
 
+    def load_config(self, config: Config) -> None:
+        """Show a configuration (e.g. opened from a file); paused at step 0."""
+        self._preset = None
+        self._config = config
+        self.controls.set_config(config)
+        self._apply_preset_view()
+        self.controller.pause()
+        self.controller.reset(config)
+
     def set_metric(self, name: str) -> None:
         self._metric = name
         self.toolbar.set_metric(name)
         self.heatmap.set_metric(name)
+        self._dirty = True
+
+    def _set_auto_levels(self, on: bool) -> None:
+        self.heatmap.set_auto_levels(on)  # off keeps the current range, pinned
         self._dirty = True
 
     def _set_window(self, span: int | None) -> None:

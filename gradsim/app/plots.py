@@ -57,6 +57,8 @@ class LogAxis(pg.AxisItem):
             return strings
         # The fine level (1..9 x 10^k, decades included) appears when few decades show.
         lo, hi = sorted(self.range)
+        if hi - lo < 0.7:  # less than a factor of ~5 visible: label every tick there is
+            return strings
         keep = (1,) if hi - lo >= 1.5 else (1, 2, 5)
         mantissa = [round(10 ** (v % 1)) for v in values]
         return [s if m in keep else "" for s, m in zip(strings, mantissa, strict=True)]

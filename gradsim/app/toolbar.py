@@ -6,7 +6,16 @@ import math
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QLabel,
+    QMenu,
+    QSpinBox,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
 from gradsim.engine.presets import Preset
 from gradsim.engine.stats import STAT_DESCRIPTIONS, STAT_NAMES
@@ -41,6 +50,8 @@ class Toolbar(QObject):
     presetChosen = Signal(object)  # Preset
     metricChanged = Signal(str)
     windowChanged = Signal(object)  # int | None
+    levelsEdited = Signal(float, float)  # fixed colour range, in decades
+    autoLevelsToggled = Signal(bool)
 
     def __init__(self, parent: QWidget, presets: list[Preset]) -> None:
         super().__init__(parent)
@@ -96,6 +107,49 @@ class Toolbar(QObject):
         )
         self.window.setCurrentIndex([v for _, v in WINDOWS].index(DEFAULT_WINDOW))
         self.window.currentIndexChanged.connect(lambda i: self.windowChanged.emit(WINDOWS[i][1]))
+        self._build_levels()
+
+    def _build_levels(self) -> None:
+        """Colour range: automatic (steady, with hysteresis) or pinned by the user in decades."""
+        self.bar.addSeparator()
+        self.auto_levels = QCheckBox("auto colours", self.bar)
+        self.auto_levels.setChecked(True)
+        self.auto_levels.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.auto_levels.setToolTip(
+            "Let the colour range follow the data (it moves only when the data leaves it)."
+            " Untick, or edit the range, to pin it: then colours mean the same across runs."
+        )
+        self.auto_levels.toggled.connect(self.autoLevelsToggled.emit)
+        self.bar.addWidget(self.auto_levels)
+        self.level_low = self._decade_box("lowest colour: 10 to this power")
+        self.bar.addWidget(QLabel(" to ", self.bar))
+        self.level_high = self._decade_box("highest colour: 10 to this power")
+
+    def _decade_box(self, tip: str) -> QSpinBox:
+        box = QSpinBox(self.bar)
+        box.setRange(-330, 330)
+        box.setPrefix("1e")
+        box.setKeyboardTracking(False)
+        box.setToolTip(tip)
+        box.valueChanged.connect(self._levels_edited)
+        self.bar.addWidget(box)
+        return box
+
+    def _levels_edited(self) -> None:
+        low, high = self.level_low.value(), self.level_high.value()
+        if high <= low:
+            return  # mid-edit; an empty range means nothing yet
+        self.auto_levels.blockSignals(True)
+        self.auto_levels.setChecked(False)
+        self.auto_levels.blockSignals(False)
+        self.levelsEdited.emit(float(low), float(high))
+
+    def show_levels(self, low: float, high: float) -> None:
+        """Mirror the heatmap's current range without emitting an edit."""
+        for box, value in ((self.level_low, low), (self.level_high, high)):
+            box.blockSignals(True)
+            box.setValue(round(value))
+            box.blockSignals(False)
 
     def _action(self, text: str, key: str, tip: str, slot) -> QAction:
         action = QAction(text, self.bar)
