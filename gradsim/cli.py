@@ -84,6 +84,18 @@ def _metric(text: str) -> str:
     return text
 
 
+def _add_config_arguments(command: argparse.ArgumentParser) -> None:
+    """--preset | --config, then --set: how every command that trains picks its config."""
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--preset", metavar="ID",
+                        help="start from a preset (see 'gradsim presets')")
+    source.add_argument("--config", metavar="FILE.toml", help="start from a TOML config file")
+    command.add_argument(
+        "--set", metavar="KEY=VALUE", action="extend", nargs="+", default=[],
+        help="change one config field, e.g. --set depth=50 activation=relu (repeatable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (separate from ``main`` so docs and tests can inspect it)."""
     parser = _Parser(
@@ -112,14 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a network headless and save every step's per-layer statistics. "
         "The config is a preset's, a TOML file's, or the defaults, then each --set in order.",
     )
-    source = run.add_mutually_exclusive_group()
-    source.add_argument("--preset", metavar="ID",
-                        help="start from a preset (see 'gradsim presets')")
-    source.add_argument("--config", metavar="FILE.toml", help="start from a TOML config file")
-    run.add_argument(
-        "--set", metavar="KEY=VALUE", action="extend", nargs="+", default=[],
-        help="change one config field, e.g. --set depth=50 activation=relu (repeatable)",
-    )
+    _add_config_arguments(run)
     run.add_argument(
         "--steps", metavar="N", type=_positive_int, default=DEFAULT_STEPS,
         help=f"training steps (default {DEFAULT_STEPS}); a diverged run stops early",
@@ -136,11 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build the real main window offscreen, train N steps through its worker, "
         "and save a picture of it (for slides and handouts).",
     )
-    shot_source = shot.add_mutually_exclusive_group()
-    shot_source.add_argument("--preset", metavar="ID", help="start from a preset")
-    shot_source.add_argument("--config", metavar="FILE.toml", help="start from a TOML config")
-    shot.add_argument("--set", metavar="KEY=VALUE", action="extend", nargs="+", default=[],
-                      help="change one config field (repeatable)")
+    _add_config_arguments(shot)
     shot.add_argument("--steps", metavar="N", type=_positive_int, default=None,
                       help="training steps before the picture (default: the preset's, or 100)")
     shot.add_argument("--size", metavar="WxH", type=_size, default=(1920, 1080),
