@@ -26,7 +26,6 @@ import numpy as np
 
 from gradsim import __version__
 from gradsim.engine.config import Config, ConfigError, apply_assignments
-from gradsim.engine.export import ExportError, check_output_path, write_run
 from gradsim.textplot import demo_layers, describe, gradient_table
 
 if TYPE_CHECKING:
@@ -202,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: opening the app should not pay for what it does not use.
+    from gradsim.engine.export import ExportError, check_output_path, write_run
+
     config, label = _build_config(args.preset, args.config, args.set)
     try:
         check_output_path(args.out)

@@ -21,14 +21,19 @@ def _isolated_qt_settings(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_dangling_threads():
-    """Fail any test that leaves a gradsim worker thread running (closing must stop it)."""
+    """Fail any test that leaves a worker process or reader thread running (closing must stop
+    both)."""
     yield
     try:
         from gradsim.app.worker import running_threads
     except ImportError:  # the app is not importable in a Qt-free environment
         return
     leaked = running_threads()
-    for thread in leaked:  # stop them so one leak does not cascade into later tests
-        thread.quit()
-        thread.wait(2000)
-    assert not leaked, f"{len(leaked)} worker thread(s) still running after the test"
+    for worker in leaked:  # stop them so one leak does not cascade into later tests
+        if hasattr(worker, "terminate"):  # a worker process
+            worker.terminate()
+            worker.join(2)
+        else:  # a reader QThread
+            worker.quit()
+            worker.wait(2000)
+    assert not leaked, f"worker thread(s) or process(es) still running after the test: {leaked}"
