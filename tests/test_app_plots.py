@@ -173,7 +173,7 @@ def test_window_of_heatmap_and_plots_renders(qtbot, tmp_path):
 
 
 def test_integer_axis_never_ticks_fractional_steps():
-    from gradsim.app.plots import IntegerAxis
+    from gradsim.app.plot_parts import IntegerAxis
 
     axis = IntegerAxis("bottom")
     for lo, hi, size in ((-0.5, 1.5, 600), (0.0, 3.0, 900), (0.0, 5000.0, 900)):
@@ -192,3 +192,181 @@ def test_loss_of_a_run_that_dies_at_once_is_visible(loss_plot):
     assert not loss_plot.plotItem.getAxis("left").autoSIPrefix
     loss_plot.set_data(np.arange(1000), np.linspace(2.0, 1.0, 1000))
     assert loss_plot.curve.opts["symbol"] is None  # long runs: a plain line
+
+
+# --------------------------------------------------------------------------------------------
+# Painting cost: one paint per update, steady ranges, cheap grids, downsampled long runs
+
+
+def _paints_caused_by(qtbot, widget, update, expected: int) -> int:
+    """Paint events of ``widget``'s viewport that ``update()`` leads to.
+
+    Counting starts once earlier paints have stopped, and goes on for several frames after
+    the ``expected`` paints arrived: long enough for the second paint pyqtgraph used to queue
+    from inside the first one (about a frame later).
+    """
+    from PySide6.QtCore import QEvent, QObject
+
+    class Counter(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    counter = Counter()
+    widget.viewport().installEventFilter(counter)
+    try:
+        for _ in range(20):  # until 150 ms pass without a paint
+            before = counter.count
+            qtbot.wait(150)
+            if counter.count == before:
+                break
+        counter.count = 0
+        update()
+        if expected:
+            qtbot.waitUntil(lambda: counter.count >= expected, timeout=5000)
+        qtbot.wait(150)
+    finally:
+        widget.viewport().removeEventFilter(counter)
+    return counter.count
+
+
+def _show(qtbot, plot):
+    plot.show()
+    qtbot.waitExposed(plot)
+    return plot
+
+
+def test_each_loss_update_paints_once_and_follows_the_newest_step(loss_plot, qtbot):
+    _show(qtbot, loss_plot)
+    rng = np.random.default_rng(0)
+    loss = 2.0 * np.exp(-np.arange(3000) / 2000) * (1 + 0.05 * rng.standard_normal(3000))
+    loss_plot.set_data(np.arange(2000), loss[:2000])
+    new = (np.arange(2030), loss[:2030])
+    assert _paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*new), 1) == 1
+    (x0, x1), _ = loss_plot.plotItem.vb.viewRange()  # settled when set_data returns
+    assert x0 < 0 and 2029 < x1 < 2029 + 0.1 * 2029  # the newest step, padded as pyqtgraph does
+    same = (np.arange(2030), loss[:2030].copy())
+    assert _paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*same), 0) == 0
+
+
+def test_each_profile_update_paints_once(profile_plot, qtbot):
+    _show(qtbot, profile_plot)
+    values = 10.0 ** -np.linspace(1, 15, 100)
+    profile_plot.set_profile(values, "backprop_grad_rms", values * 1.1, "theory (exact)", step=1)
+
+    def update():
+        profile_plot.set_profile(
+            values * 1.2, "backprop_grad_rms", values * 1.1, "theory (exact)", step=2
+        )
+
+    assert _paints_caused_by(qtbot, profile_plot, update, 1) == 1
+    assert profile_plot.title() == "backprop_grad_rms by layer, step 2"
+    assert _paints_caused_by(qtbot, profile_plot, update, 0) == 0  # the same profile again
+
+
+def test_value_range_holds_still_while_the_data_wiggles(profile_plot, qtbot):
+    """A range that hugs noisy data would move (and re-lay out its axis) every frame."""
+    _show(qtbot, profile_plot)
+    rng = np.random.default_rng(1)
+    values = 10.0 ** -np.linspace(2, 16, 100)
+    ranges = set()
+    for step in range(20):
+        wiggle = 10.0 ** (0.2 * rng.uniform(-1, 1, 100))
+        profile_plot.set_profile(values * wiggle, "backprop_grad_rms", step=step)
+        _, y = profile_plot.measured_curve.getData()
+        _, (lo, hi) = profile_plot.plotItem.vb.viewRange()
+        assert lo <= y.min() and y.max() <= hi  # everything drawn is in view
+        ranges.add((lo, hi))
+    assert len(ranges) == 1
+    profile_plot.set_profile(values * 1e-10, "backprop_grad_rms", step=21)  # a real change
+    _, (lo, hi) = profile_plot.plotItem.vb.viewRange()
+    assert lo <= -26 and (lo, hi) not in ranges
+
+
+def test_user_zoom_stops_following_until_auto_range_is_back(loss_plot, qtbot):
+    _show(qtbot, loss_plot)
+    loss = np.linspace(2.0, 1.0, 300)
+    loss_plot.set_data(np.arange(100), loss[:100])
+    vb = loss_plot.plotItem.vb
+    vb.setXRange(10, 20, padding=0)  # what a user's zoom does
+    loss_plot.set_data(np.arange(200), loss[:200])
+    assert vb.viewRange()[0] == pytest.approx([10, 20])
+    vb.enableAutoRange()  # the "A" button
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] > 199, timeout=2000)
+
+
+def test_stable_range_moves_only_for_real_changes():
+    import math
+
+    from gradsim.app.plot_parts import StableRange
+
+    tracker = StableRange()
+    first = tracker.update(-16.3, -2.1)
+    assert first[0] <= -16.3 and first[1] >= -2.1
+    assert all(float(v).is_integer() for v in first)  # wide ranges end on whole decades
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        assert (
+            tracker.update(-16.3 + rng.uniform(-0.3, 0.3), -2.1 + rng.uniform(-0.3, 0.3)) == first
+        )
+    wider = tracker.update(-20.0, -2.0)  # data left the range: follow at once
+    assert wider[0] <= -20.0 and wider[1] >= -2.0
+    narrow = tracker.update(-3.0, -2.0)  # fills less than half of it: hug the data again
+    assert narrow[0] <= -3.0 and narrow[1] >= -2.0 and narrow[1] - narrow[0] < 2.0
+    assert tracker.update(math.inf, -math.inf) == narrow  # nothing finite: keep the range
+    tracker.reset()
+    assert tracker.update(math.nan, math.nan) is None
+    lo, hi = StableRange().update(0.3, 0.3)  # a constant series still gets a range
+    assert lo < 0.3 < hi and hi - lo >= 0.05
+
+
+def test_grid_is_opaque_under_the_data_without_invisible_lines(profile_plot, qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    _show(qtbot, profile_plot)
+    profile_plot.set_profile(10.0 ** -np.linspace(1, 15, 100), "backprop_grad_rms")
+    plot_item = profile_plot.plotItem
+    axis = plot_item.getAxis("left")
+    assert axis.grid is not False and axis.zValue() < plot_item.vb.zValue()
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _, tick_specs, _ = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    assert tick_specs and {pen.color().alpha() for pen, _, _ in tick_specs} == {255}
+    # 2..9 x 10^k over 15 decades: pyqtgraph would fade them to ~1 % opacity; not drawn.
+    lo, hi = axis.range
+    size = plot_item.vb.height()
+    assert len(axis.tickValues(lo, hi, size)) < len(axis.allTickValues(lo, hi, size))
+
+
+def test_long_loss_runs_draw_about_two_points_per_pixel_and_keep_spikes(loss_plot, qtbot):
+    _show(qtbot, loss_plot)
+    n = 100_000
+    loss = np.linspace(2.0, 1.0, n)
+    loss[n // 2] = 50.0  # a spike must stay visible
+    loss_plot.set_data(np.arange(n), loss)
+    x, y = loss_plot.curve.curve.getData()  # what the line draws (log10 of the loss)
+    assert len(x) <= 2 * loss_plot.plotItem.vb.width() + 4
+    assert y.max() == pytest.approx(np.log10(50.0))
+
+
+def test_no_context_menus_are_built(qtbot, monkeypatch):
+    """The app shows no plot menus; building them cost ~2 ms of start-up per view box."""
+    import importlib
+
+    from gradsim.app.plots import LossPlot, ProfilePlot
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a ViewBox context menu was built")
+
+    # The module (its package exports the ViewBox class under the same name).
+    viewbox_module = importlib.import_module("pyqtgraph.graphicsItems.ViewBox.ViewBox")
+    monkeypatch.setattr(viewbox_module, "ViewBoxMenu", refuse)
+    for plot in (LossPlot(), ProfilePlot()):
+        qtbot.addWidget(plot)
+        assert plot.plotItem.vb.menu is None

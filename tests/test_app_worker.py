@@ -120,3 +120,10 @@ def test_hub_accumulates_rows_and_drops_old_generations() -> None:
     hub.publish(snap(1, [3]))
     hub.publish(snap(2, [0]))
     assert [row.step for row in hub.take().rows] == [0]
+
+
+def test_stop_before_the_process_started(qtbot) -> None:
+    ctrl = TrainingController()
+    ctrl.reset(SMALL)
+    assert ctrl.stop(1000)  # no event loop turn yet: the process never started
+    assert running_threads() == []

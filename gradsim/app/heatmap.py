@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
-from PySide6 import QtCore
+from PySide6 import QtCore, QtGui
 
 from gradsim.app.colors import (
     BACKGROUND,
@@ -29,9 +29,29 @@ from gradsim.app.colors import (
     log_values,
     to_hex,
 )
-from gradsim.app.plots import BASE_LABEL_PT, BASE_TICK_PT, IntegerAxis, style_axis
+from gradsim.app.plot_parts import (
+    BASE_LABEL_PT,
+    BASE_TICK_PT,
+    IntegerAxis,
+    quiet_hidden_axes,
+    settle_range,
+    style_axis,
+)
 
 HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
+
+
+class _MenuFreePlotItem(pg.PlotItem):
+    """PlotItem built without its ViewBox context menu (~2 ms of start-up, never shown)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("enableMenu", False)
+        super().__init__(*args, **kwargs)
+
+
+class _ColorBar(pg.ColorBarItem, _MenuFreePlotItem):
+    """ColorBarItem without the context menu it disables anyway: its ``super().__init__()``
+    reaches PlotItem through _MenuFreePlotItem (method resolution order)."""
 
 
 class HeatmapView(pg.GraphicsLayoutWidget):
@@ -74,8 +94,12 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
         self._readout = self.addLabel(" ", row=0, col=0, colspan=2, justify="left")
         self._plot: pg.PlotItem = self.addPlot(
-            row=1, col=0, axisItems={"left": IntegerAxis("left"), "bottom": IntegerAxis("bottom")}
+            row=1,
+            col=0,
+            axisItems={"left": IntegerAxis("left"), "bottom": IntegerAxis("bottom")},
+            enableMenu=False,  # never built (the app shows no plot menus)
         )
+        quiet_hidden_axes(self._plot)
         self._vb: pg.ViewBox = self._plot.getViewBox()
         self._vb.setDefaultPadding(0.0)
         self._image = pg.ImageItem(axisOrder="row-major")
@@ -92,15 +116,21 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._readout_text = ""
         self._hover_pos: QtCore.QPointF | None = None  # scene position while the mouse is over
 
-        cmap = pg.ColorMap(np.linspace(0.0, 1.0, len(VIRIDIS_LUT)), VIRIDIS_LUT)
-        self._cbar = pg.ColorBarItem(
-            values=self._levels, colorMap=cmap, interactive=False, width=22, colorMapMenu=False
+        self._cbar = _ColorBar(values=self._levels, interactive=False, width=22, colorMapMenu=False)
+        # The bar shows the LUT itself, bottom = lowest level (what a 256-stop pg.ColorMap would
+        # draw, without building one: that costs ~2 ms of start-up).
+        bar = np.ascontiguousarray(VIRIDIS_LUT[:, np.newaxis, :])
+        self._cbar.bar.setPixmap(
+            QtGui.QPixmap.fromImage(
+                pg.functions.ndarray_to_qimage(bar, QtGui.QImage.Format.Format_RGBA8888)
+            )
         )
         self.addItem(self._cbar, row=1, col=1)
         self._legend = self.addLabel(" ", row=2, col=0, colspan=2, justify="right")
 
         for key in ("left", "right", "top", "bottom"):  # the colour bar's frame
             self._cbar.getAxis(key).setPen(FOREGROUND)
+            self._cbar.getAxis(key).enableAutoSIPrefix(False)  # no label rewrite on resizes
 
         self._hover = pg.SignalProxy(
             self.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ, slot=self._on_mouse_moved
@@ -116,9 +146,11 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     # --- public API ---------------------------------------------------------------------------
 
     def set_metric(self, name: str) -> None:
-        """Name the metric shown; a new metric has a new range, so auto levels start afresh."""
-        self._metric = name
-        self._apply_fonts()  # rewrites the labels, which carry the name
+        """Name the metric shown; a new metric has a new range, so auto levels start afresh
+        (also when the name is unchanged: the app calls this for a new run)."""
+        if name != self._metric:
+            self._metric = name
+            self._apply_fonts()  # rewrites the labels, which carry the name
         if self._auto:
             self._tracker.reset()
 
@@ -126,7 +158,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         """Show ``values`` (n, L) recorded at ``steps`` (n,), strictly increasing; n == 0 clears.
 
         The arrays are kept (not copied) to redraw on zoom or window changes: pass arrays the
-        caller will not modify afterwards.
+        caller will not modify afterwards. Data equal to what is shown (a paused run) costs a
+        comparison and no drawing. The view range follows before this returns, so the update
+        takes one paint.
         """
         steps = np.asarray(steps, dtype=np.int64)
         values = np.asarray(values)
@@ -138,9 +172,12 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             self._notes = ""
             self._tracker.reset()
             self._refresh_readout()
+            settle_range(self._vb)
             return
         if values.ndim != 2 or values.shape[0] != steps.size:
             raise ValueError(f"values must be (n, L) with n = {steps.size}, got {values.shape}")
+        if self._same_data(steps, values):
+            return  # what is drawn is up to date: no recolouring, no upload, no repaint
         if values.shape[1] != self._values.shape[1]:  # keep panning within the layers
             self._vb.setLimits(yMin=0.5, yMax=values.shape[1] + 0.5)
         self._steps, self._values = steps, values
@@ -221,6 +258,15 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
     # --- drawing ------------------------------------------------------------------------------
 
+    def _same_data(self, steps: np.ndarray, values: np.ndarray) -> bool:
+        """Whether set_data got what it already shows (window, zoom and levels changes redraw
+        on their own, so equal data means an equal picture)."""
+        if steps.shape != self._steps.shape or values.shape != self._values.shape:
+            return False
+        if steps is not self._steps and not np.array_equal(steps, self._steps):
+            return False
+        return values is self._values or np.array_equal(values, self._values, equal_nan=True)
+
     def _clear_drawn(self) -> None:
         self._x0, self._span = 0, 1
         self._col_steps = np.empty(0, dtype=np.int64)
@@ -266,6 +312,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._recolor()
         self._mark_specials(finite)
         self._image.setRect(QtCore.QRectF(x0 - 0.5, 0.5, span, layers))
+        settle_range(self._vb)  # follow the new steps now: one paint per update
         if self._hover_pos is not None:  # the cell under a resting mouse has a new value
             self._refresh_readout()
 

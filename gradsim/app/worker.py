@@ -19,7 +19,7 @@ import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
-from PySide6.QtCore import QObject, QThread, Slot
+from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
 from gradsim.engine.config import Config
 from gradsim.engine.runner import Report, serve
@@ -140,11 +140,12 @@ class TrainingController(QObject):
             name="gradsim-training",
             daemon=True,
         )
-        self._process.start()
-        commands_in.close()  # the child holds its own copies
-        reports_out.close()
-        _PROCESSES.add(self._process)
+        self._child_ends: tuple[Connection, Connection] | None = (commands_in, reports_out)
         self._lock = threading.Lock()
+        self._stopped = False
+        # Start the process once the event loop runs, i.e. after the window's first paint:
+        # launching it costs the UI thread ~10 ms. Commands sent before wait in the pipe.
+        QTimer.singleShot(0, self._start_process)
 
         self._thread = QThread()
         self._thread.setObjectName("gradsim-reports")
@@ -154,6 +155,15 @@ class TrainingController(QObject):
         self._thread.finished.connect(self._reader.deleteLater)
         _THREADS.add(self._thread)
         self._thread.start()
+
+    def _start_process(self) -> None:
+        if self._child_ends is None:  # started already, or stopped before it could start
+            return
+        self._process.start()
+        _PROCESSES.add(self._process)
+        for end in self._child_ends:  # the child holds its own copies
+            end.close()
+        self._child_ends = None
 
     def _send(self, *command) -> None:
         # Once the process has stopped (window closing), commands no longer matter.
@@ -189,13 +199,22 @@ class TrainingController(QObject):
         Only if it has not ended within ``timeout_ms`` (a single huge step) is the process
         terminated, which is safe for a process that shares no memory with the window.
         """
+        if self._stopped:
+            return True
+        self._stopped = True
         deadline = time.monotonic() + timeout_ms / 1000
-        self._send("stop")
-        self._process.join(max(0.0, deadline - time.monotonic()))
-        clean = not self._process.is_alive()
-        if not clean:
-            self._process.terminate()
-            self._process.join(1.0)
+        clean = True
+        if self._child_ends is not None:  # closed before the process ever started
+            for end in self._child_ends:
+                end.close()  # the reader sees the pipe end and finishes
+            self._child_ends = None
+        else:
+            self._send("stop")
+            self._process.join(max(0.0, deadline - time.monotonic()))
+            clean = not self._process.is_alive()
+            if not clean:
+                self._process.terminate()
+                self._process.join(1.0)
         self._commands.close()
         self._thread.wait(max(100, int((deadline - time.monotonic()) * 1000)))
         if self._thread.isRunning():  # the pipe closes with the process; this is a backstop
