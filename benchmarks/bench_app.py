@@ -8,7 +8,7 @@ Each figure comes with a baseline measured in the same run, so machine noise can
    limited to 1 thread like the worker). Steps are counted from the window's snapshots over
    a fixed interval after a warm-up. Median of the per-repeat ratios (each repeat measures
    the engine right before the window). Target >= 0.9. Also shown: heatmap repaints per
-   second and the UI thread's CPU share (what the drawing costs the worker's GIL time).
+   second and the UI thread's CPU share (what drawing costs; training runs in its own process).
 2. UI latency: delay until a ``QTimer.singleShot(0, ...)`` started on the UI thread fires,
    while the window trains at full speed; the same with training paused is the baseline.
    p50 and p99 of each repeat, median over the repeats. Target p99 <= 50 ms.
@@ -138,7 +138,7 @@ def event_latencies(seconds: float) -> np.ndarray:
 
 
 class LiveWindow:
-    """The real MainWindow, shown at 1600x900, trained through its own worker thread."""
+    """The real MainWindow, shown at 1600x900, trained through its own worker process."""
 
     def __init__(self, config: Config, preset: Preset | None) -> None:
         from gradsim.app.main_window import MainWindow
@@ -182,8 +182,7 @@ class LiveWindow:
 
     def rate(self, seconds: float) -> tuple[float, float, float]:
         """Steps/s, heatmap paints/s and the UI thread's CPU share while playing at full speed
-        (call after a warm-up). The UI thread's CPU time is time the worker mostly cannot
-        hold the GIL."""
+        (call after a warm-up). The UI thread's CPU time is what drawing costs."""
         steps0, t0, cpu0, paints0 = self._count()
         run_for(seconds)
         steps1, t1, cpu1, paints1 = self._count()
@@ -193,7 +192,7 @@ class LiveWindow:
         return (steps1 - steps0) / wall, (paints1 - paints0) / wall, (cpu1 - cpu0) / wall
 
     def close(self) -> None:
-        """Close as a user would (the worker thread stops), then free the window now."""
+        """Close as a user would (the worker process stops), then free the window now."""
         self.window.close()
         self.window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -334,7 +333,7 @@ def main() -> None:
         )
     print(
         "  paints/s: heatmap repaints (a frame painted twice counts twice); UI cpu: the UI\n"
-        "  thread's CPU time over wall time, during which the worker mostly waits for the GIL"
+        "  thread's CPU time over wall time (training runs in a separate process)"
     )
     print(f"\n2. UI latency, zero-timeout single shot, ms (target p99 <= {TARGET_P99_MS:g} ms)")
     print(
@@ -352,7 +351,7 @@ def main() -> None:
     from gradsim.app.worker import running_threads
 
     if running_threads():
-        raise RuntimeError("a worker thread is still running after closing the windows")
+        raise RuntimeError("a worker is still running after closing the windows")
 
     app_s, bare_s, ratio, notes = startup(args.launches)
     print(

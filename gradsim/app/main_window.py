@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -25,7 +27,9 @@ from gradsim.app.worker import Snapshot, TrainingController
 from gradsim.engine.config import LIVE_FIELDS, Config
 from gradsim.engine.presets import Preset, list_presets
 from gradsim.engine.recording import Recorder
-from gradsim.engine.theory import TheoryProfile
+
+if TYPE_CHECKING:
+    from gradsim.engine.theory import TheoryProfile
 
 FRAME_MS = 33  # ~30 frames per second: plots show the latest snapshot, stale ones are skipped
 STATUS_MS = 250  # text changes more slowly than pictures; no need to redraw it every frame

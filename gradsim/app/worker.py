@@ -18,14 +18,19 @@ import time
 import weakref
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
-from gradsim.engine.config import Config
-from gradsim.engine.runner import Report, serve
-from gradsim.engine.stats import StepStats
-from gradsim.engine.theory import TheoryProfile
+from gradsim.engine.process_entry import serve
 
+if TYPE_CHECKING:  # only types here: the simulation itself runs in the child process
+    from gradsim.engine.config import Config
+    from gradsim.engine.runner import Report
+    from gradsim.engine.stats import StepStats
+    from gradsim.engine.theory import TheoryProfile
+
+START_DELAY_MS = 100
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 _PROCESSES: weakref.WeakSet = weakref.WeakSet()
 
@@ -143,9 +148,10 @@ class TrainingController(QObject):
         self._child_ends: tuple[Connection, Connection] | None = (commands_in, reports_out)
         self._lock = threading.Lock()
         self._stopped = False
-        # Start the process once the event loop runs, i.e. after the window's first paint:
-        # launching it costs the UI thread ~10 ms. Commands sent before wait in the pipe.
-        QTimer.singleShot(0, self._start_process)
+        # Start the process just after the window's first paint (launching it costs the UI
+        # thread ~10 ms, and its imports compete for the CPU). Commands sent before wait in
+        # the pipe.
+        QTimer.singleShot(START_DELAY_MS, self._start_process)
 
         self._thread = QThread()
         self._thread.setObjectName("gradsim-reports")
