@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qt_helpers import paints_caused_by
 
 from gradsim.app.colors import (
     NONFINITE_RGBA,
@@ -335,47 +336,12 @@ def test_deep_nets_get_fewer_columns_to_keep_frames_cheap(view):
 # Painting cost: one paint per update, none for a repeat, no menus built
 
 
-def _paints_caused_by(qtbot, widget, update, expected: int) -> int:
-    """Paint events of ``widget``'s viewport that ``update()`` leads to.
-
-    Counting starts once earlier paints have stopped, and goes on for several frames after
-    the ``expected`` paints arrived: long enough for the second paint pyqtgraph used to queue
-    from inside the first one (about a frame later).
-    """
-    from PySide6.QtCore import QEvent, QObject
-
-    class Counter(QObject):
-        count = 0
-
-        def eventFilter(self, obj, event) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                self.count += 1
-            return False
-
-    counter = Counter()
-    widget.viewport().installEventFilter(counter)
-    try:
-        for _ in range(20):  # until 150 ms pass without a paint
-            before = counter.count
-            qtbot.wait(150)
-            if counter.count == before:
-                break
-        counter.count = 0
-        update()
-        if expected:
-            qtbot.waitUntil(lambda: counter.count >= expected, timeout=5000)
-        qtbot.wait(150)
-    finally:
-        widget.viewport().removeEventFilter(counter)
-    return counter.count
-
-
 def test_each_update_paints_the_heatmap_once(view, qtbot):
     values = np.tile(10.0 ** -np.arange(1.0, 21.0), (300, 1))
     view.set_window(100)
     view.set_data(np.arange(200, dtype=np.int64), values[:200])
     new = (np.arange(230, dtype=np.int64), values[:230])
-    assert _paints_caused_by(qtbot, view, lambda: view.set_data(*new), 1) == 1
+    assert paints_caused_by(qtbot, view, lambda: view.set_data(*new), 1) == 1
     # The view already follows the new steps when set_data returns (not lazily in the paint).
     assert view.is_following()
     assert view._vb.viewRange()[0] == pytest.approx([129.5, 229.5])
@@ -388,7 +354,7 @@ def test_the_same_data_again_is_not_redrawn(view, qtbot):
     view.set_data(steps, values)
     rgba, levels = view.displayed_rgba(), view.levels()
     again = (steps.copy(), values.copy())  # equal, not the same arrays
-    assert _paints_caused_by(qtbot, view, lambda: view.set_data(*again), 0) == 0
+    assert paints_caused_by(qtbot, view, lambda: view.set_data(*again), 0) == 0
     assert (view.displayed_rgba() == rgba).all() and view.levels() == levels
     changed = values.copy()
     changed[-1, 0] = 1.0

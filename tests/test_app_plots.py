@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from qt_helpers import paints_caused_by
 
 from gradsim.app.colors import NONFINITE_RGBA
 
@@ -198,41 +199,6 @@ def test_loss_of_a_run_that_dies_at_once_is_visible(loss_plot):
 # Painting cost: one paint per update, steady ranges, cheap grids, downsampled long runs
 
 
-def _paints_caused_by(qtbot, widget, update, expected: int) -> int:
-    """Paint events of ``widget``'s viewport that ``update()`` leads to.
-
-    Counting starts once earlier paints have stopped, and goes on for several frames after
-    the ``expected`` paints arrived: long enough for the second paint pyqtgraph used to queue
-    from inside the first one (about a frame later).
-    """
-    from PySide6.QtCore import QEvent, QObject
-
-    class Counter(QObject):
-        count = 0
-
-        def eventFilter(self, obj, event) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                self.count += 1
-            return False
-
-    counter = Counter()
-    widget.viewport().installEventFilter(counter)
-    try:
-        for _ in range(20):  # until 150 ms pass without a paint
-            before = counter.count
-            qtbot.wait(150)
-            if counter.count == before:
-                break
-        counter.count = 0
-        update()
-        if expected:
-            qtbot.waitUntil(lambda: counter.count >= expected, timeout=5000)
-        qtbot.wait(150)
-    finally:
-        widget.viewport().removeEventFilter(counter)
-    return counter.count
-
-
 def _show(qtbot, plot):
     plot.show()
     qtbot.waitExposed(plot)
@@ -245,11 +211,11 @@ def test_each_loss_update_paints_once_and_follows_the_newest_step(loss_plot, qtb
     loss = 2.0 * np.exp(-np.arange(3000) / 2000) * (1 + 0.05 * rng.standard_normal(3000))
     loss_plot.set_data(np.arange(2000), loss[:2000])
     new = (np.arange(2030), loss[:2030])
-    assert _paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*new), 1) == 1
+    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*new), 1) == 1
     (x0, x1), _ = loss_plot.plotItem.vb.viewRange()  # settled when set_data returns
     assert x0 < 0 and 2029 < x1 < 2029 + 0.1 * 2029  # the newest step, padded as pyqtgraph does
     same = (np.arange(2030), loss[:2030].copy())
-    assert _paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*same), 0) == 0
+    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*same), 0) == 0
 
 
 def test_each_profile_update_paints_once(profile_plot, qtbot):
@@ -262,9 +228,9 @@ def test_each_profile_update_paints_once(profile_plot, qtbot):
             values * 1.2, "backprop_grad_rms", values * 1.1, "theory (exact)", step=2
         )
 
-    assert _paints_caused_by(qtbot, profile_plot, update, 1) == 1
+    assert paints_caused_by(qtbot, profile_plot, update, 1) == 1
     assert profile_plot.title() == "backprop_grad_rms by layer, step 2"
-    assert _paints_caused_by(qtbot, profile_plot, update, 0) == 0  # the same profile again
+    assert paints_caused_by(qtbot, profile_plot, update, 0) == 0  # the same profile again
 
 
 def test_value_range_holds_still_while_the_data_wiggles(profile_plot, qtbot):
