@@ -24,6 +24,15 @@ BN_EPS = 1e-5
 FUSE_MIN_WEIGHTS = 32768
 
 
+def row_squares(block: np.ndarray) -> np.ndarray:
+    """Sum of squares of each row: one batched dot product per row, in one numpy call.
+
+    (A stacked matmul costs half of ``einsum("ij,ij->i")``'s overhead; both sum every row of
+    the same length in the same order, which keeps power-of-two ratios exact.)
+    """
+    return np.matmul(block[:, None, :], block[:, :, None])[:, 0, 0]
+
+
 def _segments(sizes: list[int]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
 
@@ -231,11 +240,11 @@ class Network:
     def _block_squares(self, flat: np.ndarray, out: np.ndarray) -> None:
         """Squared norm of every weight matrix in ``flat``: first, middle block, last.
 
-        One kernel (einsum) for all, so equal-sized matrices are summed in the same order.
+        One kernel for all, so equal-sized matrices are summed in the same order.
         """
         for start, stop, rows in self._weight_blocks:
             block = flat[self.w_offsets[start] : self._w_ends[stop - 1]].reshape(rows, -1)
-            out[start:stop] = np.einsum("ij,ij->i", block, block)
+            out[start:stop] = row_squares(block)
 
     def gradients_are_bounded(self, x: np.ndarray, stats: dict[str, np.ndarray]) -> bool:
         """True when every weight and bias gradient is certainly finite, before computing them.
@@ -271,10 +280,10 @@ class Network:
         for name, flat in self._flat.items():
             squares = np.empty(self.depth)
             block = flat[: hidden * size].reshape(hidden, size)
-            squares[:hidden] = np.einsum("ij,ij->i", block, block)
+            squares[:hidden] = row_squares(block)
             # The same kernel as the block, so equal-sized layers sum in the same order.
             output = flat[hidden * size :].reshape(1, -1)
-            squares[hidden:] = np.einsum("ij,ij->i", output, output)
+            squares[hidden:] = row_squares(output)
             stats[name] = norms(self._segments[name], squares) * self._rms_scale
         saturation = np.zeros(self.depth)
         if hidden and self.config.activation != "linear":
