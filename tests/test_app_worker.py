@@ -109,7 +109,8 @@ def test_hub_accumulates_rows_and_drops_old_generations() -> None:
 
     def snap(gen: int, steps: list[int]) -> Snapshot:
         rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
-        return Snapshot(gen, SMALL, rows, len(steps), "running", 1.0, None, 1.0)
+        return Snapshot(generation=gen, config=SMALL, rows=rows, step_count=len(steps),
+                        state="running", steps_per_second=1.0, input_second_moment=1.0)
 
     assert hub.take() is None
     hub.publish(snap(1, [0, 1]))

@@ -12,21 +12,21 @@ step); everything else is "latest wins". Commands go to the process over a pipe.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
-from gradsim.engine.process_entry import serve
+# runner imports the simulation only inside the child process, so this stays cheap.
+from gradsim.engine.runner import Report, serve
 
 if TYPE_CHECKING:  # only types here: the simulation itself runs in the child process
     from gradsim.engine.config import Config
-    from gradsim.engine.runner import Report
     from gradsim.engine.stats import StepStats
     from gradsim.engine.theory import TheoryProfile
 
@@ -41,23 +41,11 @@ def running_threads() -> list:
     return threads + [proc for proc in list(_PROCESSES) if proc.is_alive()]
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """What the UI needs to draw, handed over from the reader thread.
-
-    ``rows`` are the steps taken since the previous ``take`` (oldest first); their arrays are
-    fresh per step and never written again, so handing them over needs no copy.
-    """
-
-    generation: int  # increases with every reset; the UI starts a new history then
-    config: Config
-    rows: tuple[StepStats, ...]
-    step_count: int
-    state: str  # "paused", "running" or "diverged"
-    steps_per_second: float
-    theory: TheoryProfile | None
-    input_second_moment: float
-    error: str | None = None
+# What the UI draws: the worker's report, with the run's theory filled in by the reader
+# (the process sends it only with the first report of each run). ``rows`` are the steps since
+# the previous ``take``; their arrays are fresh per step and never written again, so handing
+# them over needs no copy.
+Snapshot = Report
 
 
 class SnapshotHub:
@@ -86,7 +74,7 @@ class SnapshotHub:
             rows, self._rows = tuple(self._rows), []
             self._fresh = False
             latest = self._latest
-        return Snapshot(**{**latest.__dict__, "rows": rows})
+        return dataclasses.replace(latest, rows=rows)
 
 
 class _ReportReader(QObject):
@@ -115,17 +103,7 @@ class _ReportReader(QObject):
             self._theory = None
         if report.theory is not None:
             self._theory = report.theory
-        return Snapshot(
-            generation=report.generation,
-            config=report.config,
-            rows=report.rows,
-            step_count=report.step_count,
-            state=report.state,
-            steps_per_second=report.steps_per_second,
-            theory=self._theory,
-            input_second_moment=report.input_second_moment,
-            error=report.error,
-        )
+        return dataclasses.replace(report, theory=self._theory)
 
 
 class TrainingController(QObject):

@@ -1,6 +1,6 @@
 """Activation functions and their derivatives, evaluated together into given buffers.
 
-``evaluate(name, z, h, d, slope)`` writes phi(z) into ``h`` and phi'(z) into ``d``. Both are
+``evaluate_into(name, z, h, d, slope)`` writes phi(z) into ``h`` and phi'(z) into ``d``. Both are
 needed on every forward pass (the derivative for backprop and the saturation statistic), and
 writing into the network's preallocated buffers avoids temporaries on the hot path. GELU uses
 the tanh approximation (numpy has no erf); its derivative is the exact derivative of that

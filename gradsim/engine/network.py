@@ -62,8 +62,8 @@ class Network:
         self.n_weights = int(sum(w_sizes))
         self.params = np.empty(int(sum(sizes)), self.dtype)
         self.grad = np.zeros_like(self.params)
-        self.weights = self._views(self.params, sizes, depth, matrices=True)
-        self.weight_grads = self._views(self.grad, sizes, depth, matrices=True)
+        self.weights = self._weight_views(self.params)
+        self.weight_grads = self._weight_views(self.grad)
         self.biases, self.bias_grads = [], []
         start = self.n_weights
         for size in b_sizes:
@@ -130,15 +130,14 @@ class Network:
         self._xhat: list[np.ndarray] = [np.empty(0)] * self.hidden
         self._inv_std: list[np.ndarray] = [np.empty(0)] * self.hidden
 
-    def _views(
-        self, flat: np.ndarray, sizes: list[int], count: int, matrices: bool
-    ) -> list[np.ndarray]:
-        views, start = [], 0
-        for l in range(count):
-            view = flat[start : start + sizes[l]]
-            views.append(view.reshape(self.dims[l + 1], self.dims[l]) if matrices else view)
-            start += sizes[l]
-        return views
+    def _weight_views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """(fan_out, fan_in) matrix views of each layer's weights in a flat vector."""
+        return [
+            flat[start : start + self.dims[l + 1] * self.dims[l]].reshape(
+                self.dims[l + 1], self.dims[l]
+            )
+            for l, start in enumerate(self.w_offsets.tolist())
+        ]
 
     def _layer_views(self, flat: np.ndarray, count: int | None = None) -> list[np.ndarray]:
         batch = self.config.batch_size

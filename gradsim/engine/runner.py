@@ -17,12 +17,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gradsim.engine.config import Config
-from gradsim.engine.simulation import Simulation
-from gradsim.engine.stats import StepStats
-from gradsim.engine.theory import TheoryProfile, predict
+if TYPE_CHECKING:  # the app imports this module for ``Report``; it must stay light
+    from gradsim.engine.config import Config
+    from gradsim.engine.simulation import Simulation
+    from gradsim.engine.stats import StepStats
+    from gradsim.engine.theory import TheoryProfile
 
 # Longest stretch of training between two looks at the command pipe (pause, stop...).
 TIME_SLICE_S = 0.025
@@ -93,6 +94,9 @@ class TrainingLoop:
         self._error = None
         self._config = config
         self._recent.clear()
+        from gradsim.engine.simulation import Simulation
+        from gradsim.engine.theory import predict
+
         try:
             self._sim = Simulation(config, record=False)
             return predict(config, self._sim.input_second_moment)

@@ -51,11 +51,6 @@ class StepStats:
     divergence_reason: str | None = None
 
 
-def segment_rms(flat: np.ndarray, offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """RMS of consecutive segments of ``flat`` starting at ``offsets`` (see ``norms``)."""
-    return segment_norm(flat, offsets) / np.sqrt(counts)
-
-
 def segment_norm(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Euclidean norm of consecutive segments of ``flat`` starting at ``offsets``."""
     bounds = [*offsets.tolist(), flat.size]
