@@ -10,16 +10,6 @@ import math
 
 import numpy as np
 
-# --- theme -----------------------------------------------------------------------------------
-# Dark background: a projector washes out light greys, while viridis, white and magenta all
-# stay bright against near-black.
-BACKGROUND = "#15171c"
-FOREGROUND = "#e2e2e2"
-GRID_ALPHA = 0.25
-# Okabe–Ito colours: distinguishable with every common colour-vision deficiency.
-MEASURED_COLOR = (86, 180, 233)  # sky blue
-THEORY_COLOR = (230, 159, 0)  # orange
-
 # --- viridis ---------------------------------------------------------------------------------
 # The 256 RGB entries of matplotlib's viridis (CC0; the same table pyqtgraph ships), as hex.
 # Embedded so the colouring is testable without Qt. Viridis is perceptually uniform (equal steps

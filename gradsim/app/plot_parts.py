@@ -14,11 +14,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-from gradsim.app.colors import (
-    BACKGROUND,
-    FOREGROUND,
-    to_hex,
-)
+from gradsim.app.colors import to_hex
+from gradsim.app.themes import DEFAULT_THEME, Theme
 
 BASE_TICK_PT = 12.0  # sizes at font scale 1, chosen for a 1920x1080 projector
 BASE_LABEL_PT = 14.0
@@ -140,10 +137,10 @@ def _log_extent(values: np.ndarray) -> tuple[float, float]:
     return math.log10(float(values.min())), math.log10(float(values.max()))
 
 
-def _over_background(color: QtGui.QColor) -> QtGui.QColor:
-    """The opaque colour that ``color`` (with its alpha) shows over the plot background."""
+def _over_background(color: QtGui.QColor, background: str) -> QtGui.QColor:
+    """The opaque colour that ``color`` (with its alpha) shows over ``background``."""
     alpha = color.alphaF()
-    bg = QtGui.QColor(BACKGROUND)
+    bg = QtGui.QColor(background)
     mix = [
         round(alpha * c + (1.0 - alpha) * b)
         for c, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True)
@@ -155,7 +152,7 @@ class GridAxis(pg.AxisItem):
     """Axis whose grid lines are opaque: the colour pyqtgraph's translucent ones show over the
     background, at a fraction of the cost (blending ~100 log-grid lines cost ~5 ms a paint).
     Opaque lines would hide the data where they cross it, so the plots put these axes under
-    their view box (see _DarkPlot). Levels of grid lines too faint to see (pyqtgraph fades
+    their view box (see BasePlot). Levels of grid lines too faint to see (pyqtgraph fades
     dense levels, e.g. 2..9 x 10^k over 14 decades) are not drawn at all. Without a grid it is
     a plain AxisItem.
 
@@ -165,6 +162,15 @@ class GridAxis(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
         self._opaque_pens: dict[int, QtGui.QPen] = {}
+        self._background = DEFAULT_THEME.background
+
+    def set_background(self, background: str) -> None:
+        """The colour behind the grid (the opaque grid colours are mixed over it)."""
+        if background != self._background:
+            self._background = background
+            self._opaque_pens.clear()
+            self.picture = None  # pyqtgraph's cached drawing of the axis
+            self.update()
 
     def allTickValues(self, minVal: float, maxVal: float, size: float) -> list:
         """Tick levels, coarsest first, before faint grid levels are dropped."""
@@ -177,7 +183,7 @@ class GridAxis(pg.AxisItem):
         # pyqtgraph's grid alpha for level i (AxisItem.generateDrawSpecs, tickAlpha None);
         # a level that faint is dense, so it never carries tick text either.
         color = self.tickPen().color()
-        bg = QtGui.QColor(BACKGROUND)
+        bg = QtGui.QColor(self._background)
         contrast = max(abs(a - b) for a, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True))
         for i, (_, values) in enumerate(levels):
             alpha = 255 / (i + 1) * self.grid / 255 * min(1.0, 0.05 * size / (len(values) + 1))
@@ -197,7 +203,7 @@ class GridAxis(pg.AxisItem):
         opaque = self._opaque_pens.get(key)
         if opaque is None:
             opaque = QtGui.QPen(pen)
-            opaque.setColor(_over_background(pen.color()))
+            opaque.setColor(_over_background(pen.color(), self._background))
             self._opaque_pens[key] = opaque
         return opaque
 
@@ -236,8 +242,14 @@ class LogAxis(GridAxis):
         return [s if m in keep else "" for s, m in zip(strings, mantissa, strict=True)]
 
 
-def style_axis(axis: pg.AxisItem, label: str, scale: float, widest_tick: str = "") -> None:
-    """Dark theme and projector-sized fonts for one axis.
+def style_axis(
+    axis: pg.AxisItem,
+    label: str,
+    scale: float,
+    widest_tick: str = "",
+    theme: Theme = DEFAULT_THEME,
+) -> None:
+    """Theme colours and projector-sized fonts for one axis.
 
     Vertical axes get a fixed width that fits ``widest_tick`` and the rotated label: auto
     widths only catch up one paint later (a fresh screenshot shows the label over the ticks).
@@ -246,11 +258,13 @@ def style_axis(axis: pg.AxisItem, label: str, scale: float, widest_tick: str = "
     tick_font.setPointSizeF(BASE_TICK_PT * scale)
     label_font = QtGui.QFont()
     label_font.setPointSizeF(BASE_LABEL_PT * scale)
-    axis.setPen(FOREGROUND)
-    axis.setTextPen(FOREGROUND)
+    axis.setPen(theme.foreground)
+    axis.setTextPen(theme.foreground)
+    if isinstance(axis, GridAxis):
+        axis.set_background(theme.background)
     axis.setTickFont(tick_font)
     axis.enableAutoSIPrefix(False)  # no "(x1e+27)" or "(x0.001)" on a teaching plot
-    axis.setLabel(label, color=FOREGROUND, **{"font-size": f"{BASE_LABEL_PT * scale}pt"})
+    axis.setLabel(label, color=theme.foreground, **{"font-size": f"{BASE_LABEL_PT * scale}pt"})
     if widest_tick:
         text_px = QtGui.QFontMetrics(tick_font).horizontalAdvance(widest_tick)
         axis.setWidth(text_px + QtGui.QFontMetrics(label_font).height() + 16)

@@ -21,15 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradsim.app.colors import (
-    BACKGROUND,
-    FOREGROUND,
-    GRID_ALPHA,
-    MEASURED_COLOR,
-    NONFINITE_RGBA,
-    THEORY_COLOR,
-    ZERO_RGBA,
-)
+from gradsim.app.colors import NONFINITE_RGBA, ZERO_RGBA
 from gradsim.app.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
@@ -47,16 +39,17 @@ from gradsim.app.plot_parts import (
     settle_range,
     style_axis,
 )
+from gradsim.app.themes import DEFAULT_THEME, Theme
 
 
-class _DarkPlot(pg.PlotWidget):
-    """PlotWidget with the shared theme, a short title and a data-only ``clear()``."""
+class BasePlot(pg.PlotWidget):
+    """PlotWidget with a theme, a font scale, a short title and a data-only ``clear()``."""
 
     def __init__(self, parent: QtWidgets.QWidget | None, log_axis: str) -> None:
         other = "bottom" if log_axis == "left" else "left"
         super().__init__(
             parent=parent,
-            background=BACKGROUND,
+            background=DEFAULT_THEME.background,
             axisItems={log_axis: LogAxis(log_axis), other: IntegerAxis(other)},
             enableMenu=False,  # the view box menu is never built (~2 ms of start-up)
         )
@@ -66,7 +59,8 @@ class _DarkPlot(pg.PlotWidget):
         self._labels = ("", "")
         self._title = "\0"  # differs from every real title: the first one is always drawn
         self._font_scale = 1.0
-        self.plotItem.showGrid(x=True, y=True, alpha=GRID_ALPHA)
+        self._theme = DEFAULT_THEME
+        self.plotItem.showGrid(x=True, y=True, alpha=DEFAULT_THEME.grid_alpha)
         quiet_hidden_axes(self.plotItem)
         for key in ("left", "bottom"):  # opaque grid lines (GridAxis) go under the data
             self.plotItem.getAxis(key).setZValue(self.plotItem.vb.zValue() - 1)
@@ -85,6 +79,22 @@ class _DarkPlot(pg.PlotWidget):
         self._restyle()
         self._set_title(self._title, force=True)
 
+    def set_theme(self, theme: Theme) -> None:
+        """Colours and line widths (e.g. the high-contrast projector variant)."""
+        self._theme = theme
+        self.setBackground(theme.background)
+        self.plotItem.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+        self._apply_theme()
+        self._restyle()
+        self._set_title(self._title, force=True)
+
+    def _apply_theme(self) -> None:
+        """Recolour the plotted items (subclasses)."""
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
     def set_axis_labels(self, bottom: str, left: str) -> None:
         """Axis titles (restyled only when they change: this may be called every frame)."""
         if (bottom, left) != self._labels:
@@ -97,10 +107,10 @@ class _DarkPlot(pg.PlotWidget):
 
     def _restyle(self) -> None:
         bottom, left = self._labels
-        style_axis(self.plotItem.getAxis("bottom"), bottom, self._font_scale)
+        style_axis(self.plotItem.getAxis("bottom"), bottom, self._font_scale, theme=self._theme)
         left_axis = self.plotItem.getAxis("left")
         widest = "10⁻³⁰⁰" if isinstance(left_axis, LogAxis) else "2000"
-        style_axis(left_axis, left, self._font_scale, widest_tick=widest)
+        style_axis(left_axis, left, self._font_scale, widest_tick=widest, theme=self._theme)
 
     def _set_title(self, text: str, force: bool = False) -> None:
         """Keep titles short: a PlotItem is never narrower than its title."""
@@ -108,7 +118,7 @@ class _DarkPlot(pg.PlotWidget):
             return
         self._title = text
         self.plotItem.setTitle(
-            text or None, color=FOREGROUND, size=f"{BASE_LABEL_PT * self._font_scale}pt"
+            text or None, color=self._theme.foreground, size=f"{BASE_LABEL_PT * self._font_scale}pt"
         )
         self._relayout()
 
@@ -121,7 +131,7 @@ class _DarkPlot(pg.PlotWidget):
         raise NotImplementedError
 
 
-class LossPlot(_DarkPlot):
+class LossPlot(BasePlot):
     """Training loss against step on a log axis, with the first non-finite step marked."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
@@ -132,9 +142,7 @@ class LossPlot(_DarkPlot):
         self.plotItem.setDownsampling(auto=True, mode="peak")
         self.plotItem.setClipToView(True)
         self.curve = pg.PlotDataItem(
-            pen=pg.mkPen(MEASURED_COLOR, width=2),
             symbol=None,  # explicit: any symbol* option alone would switch symbols on
-            symbolBrush=MEASURED_COLOR,
             symbolPen=None,
             symbolSize=6,
             # One min/max pair per pixel column: the same envelope as pyqtgraph's default of 5
@@ -149,10 +157,11 @@ class LossPlot(_DarkPlot):
             angle=90,
             pen=pg.mkPen(NONFINITE_RGBA[:3], width=2, style=QtCore.Qt.PenStyle.DashLine),
             label="inf/nan from step {value:.0f}",
-            labelOpts={"position": 0.9, "color": NONFINITE_RGBA[:3], "fill": (21, 23, 28, 200)},
+            labelOpts={"position": 0.9, "color": NONFINITE_RGBA[:3]},
         )
         self.overflow_line.setVisible(False)
         self._add(self.overflow_line)
+        self._apply_theme()
         self.set_axis_labels("training step", "loss")
         self._scale_label()
         self._shown: tuple | None = None  # the arguments of the last set_data
@@ -161,6 +170,15 @@ class LossPlot(_DarkPlot):
     def set_font_scale(self, scale: float) -> None:
         super().set_font_scale(scale)
         self._scale_label()
+
+    def _apply_theme(self) -> None:
+        theme = self._theme
+        self.curve.setPen(pg.mkPen(theme.measured, width=theme.line_width))
+        self.curve.setSymbolBrush(theme.measured)
+        fill = QtGui.QColor(theme.background)
+        fill.setAlpha(200)  # the label stays readable over the curve it may cover
+        self.overflow_line.label.fill = pg.mkBrush(fill)
+        self.overflow_line.label.update()
 
     def set_data(self, steps: np.ndarray, loss: np.ndarray) -> None:
         """Plot ``loss`` (n,) at ``steps`` (n,); 0/inf/nan are dropped and reported."""
@@ -210,7 +228,7 @@ class LossPlot(_DarkPlot):
         self.overflow_line.label.setFont(font)
 
 
-class ProfilePlot(_DarkPlot):
+class ProfilePlot(BasePlot):
     """One step's metric across layers, measured and predicted, on a log axis.
 
     Layer runs along x by default (``layer_axis="x"``, input on the left): the textbook form,
@@ -225,14 +243,9 @@ class ProfilePlot(_DarkPlot):
         super().__init__(parent, log_axis="left" if layer_axis == "x" else "bottom")
         self._layer_axis = layer_axis
         self.plotItem.setLogMode(x=layer_axis == "y", y=layer_axis == "x")
-        pen = pg.mkPen(MEASURED_COLOR, width=2)
-        self.measured_curve = pg.PlotDataItem(
-            pen=pen, symbol="o", symbolSize=7, symbolBrush=MEASURED_COLOR, symbolPen=None
-        )
+        self.measured_curve = pg.PlotDataItem(symbol="o", symbolSize=7, symbolPen=None)
         self._add(self.measured_curve)
-        self.theory_curve = pg.PlotDataItem(
-            pen=pg.mkPen(THEORY_COLOR, width=2.5, style=QtCore.Qt.PenStyle.DashLine)
-        )
+        self.theory_curve = pg.PlotDataItem()
         self._add(self.theory_curve)
         # Zeros and overflows cannot sit on a log axis: markers one decade beyond the finite
         # data, pointing out of the plot (down/left = underflow, up/right = overflow).
@@ -255,6 +268,7 @@ class ProfilePlot(_DarkPlot):
         self._metric = "\0"
         self._set_metric("")
         self._shown: tuple | None = None  # the arguments of the last set_profile
+        self._apply_theme()
         self.clear()
 
     def set_profile(
@@ -338,6 +352,19 @@ class ProfilePlot(_DarkPlot):
         self._legend_state = None  # redraw at the new size
         self._update_legend(*self._last_legend)
 
+    def _apply_theme(self) -> None:
+        theme = self._theme
+        self.measured_curve.setPen(pg.mkPen(theme.measured, width=theme.line_width))
+        self.measured_curve.setSymbolBrush(theme.measured)
+        self.measured_curve.setSymbolSize(7 * theme.line_width / 2)
+        dash = QtCore.Qt.PenStyle.DashLine
+        self.theory_curve.setPen(pg.mkPen(theme.theory, width=theme.line_width * 1.25, style=dash))
+        # White "zero" markers need an outline to show on a light background.
+        self.zero_markers.setSymbolPen(None if theme.is_dark else pg.mkPen(theme.foreground))
+        if hasattr(self, "_last_legend"):
+            self._legend_state = None
+            self._update_legend(*self._last_legend)
+
     def _set_metric(self, name: str) -> None:
         if name != self._metric:
             self._metric = name
@@ -360,10 +387,10 @@ class ProfilePlot(_DarkPlot):
             return
         self._legend_state = self._last_legend
         lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], []]
-        colors = [MEASURED_COLOR]
+        colors = [self._theme.measured]
         if theory_label is not None:
             lines[0].append(("- - -", theory_label))
-            colors.append(THEORY_COLOR)
+            colors.append(self._theme.theory)
         if zeros:
             lines[1].append(("▼", f"{_layers(zeros)} = 0 (underflow)"))
             colors.append(ZERO_RGBA)
@@ -379,7 +406,9 @@ class ProfilePlot(_DarkPlot):
                 html.append("&nbsp;&nbsp;&nbsp;".join(parts))
                 i += len(line)
         self._legend.setText(
-            "<br>".join(html), color=FOREGROUND, size=f"{BASE_TICK_PT * self._font_scale}pt"
+            "<br>".join(html),
+            color=self._theme.foreground,
+            size=f"{BASE_TICK_PT * self._font_scale}pt",
         )
         self._relayout()
 
