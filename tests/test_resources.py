@@ -135,6 +135,7 @@ def test_built_wheel_carries_and_finds_resources(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert "gradsim/_resources/presets/seed-exploding.toml" in names
+        assert "gradsim/_resources/lessons/vanishing-exploding.toml" in names
         for preset in (REPO / "resources" / "presets").glob("*.toml"):
             assert f"gradsim/_resources/presets/{preset.name}" in names
         site = tmp_path / "site"
