@@ -172,19 +172,30 @@ def predict(config: Config, input_second_moment: float = 1.0) -> TheoryProfile:
     m0 = float(input_second_moment)
     if not (math.isfinite(m0) and m0 >= 0.0):
         raise ValueError(f"input_second_moment must be finite and >= 0, got {m0!r}")
+    reason = limitation(config)
+    if reason is not None:
+        return _unavailable(config.depth, reason)
+    if config.init == "identity":
+        return _identity_linear(config, m0)
+    return _mean_field(config, m0)
+
+
+def limitation(config: Config) -> str | None:
+    """Why ``predict`` has no prediction for ``config``, or None when it has one.
+
+    Cheap (no integrals), so the GUI can ask on every config change.
+    """
     depth, sizes = config.depth, _layer_sizes(config)
     # The engine applies BatchNorm to hidden layers only, and skips only where shapes match.
     if config.batchnorm and depth > 1:
-        return _unavailable(depth, "no theory for BatchNorm (it renormalises every layer)")
+        return "no theory for BatchNorm (it renormalises every layer)"
     if config.residual and any(sizes[i] == sizes[i + 1] for i in range(depth - 1)):
-        return _unavailable(depth, "no theory for residual connections in this tool")
+        return "no theory for residual connections in this tool"
     linear = config.activation == "linear" or depth == 1
-    if config.init == "identity":
-        if linear:
-            return _identity_linear(config, m0)
+    if config.init == "identity" and not linear:
         why = "mean-field theory assumes random weights; identity init with a non-linearity"
-        return _unavailable(depth, f"{why} has no exact solution either")
-    return _mean_field(config, m0)
+        return f"{why} has no exact solution either"
+    return None
 
 
 def _unavailable(depth: int, reason: str) -> TheoryProfile:
