@@ -61,8 +61,16 @@ def test_step_takes_exactly_one(controller, qtbot) -> None:
 
 
 def test_divergence_stops_the_run(controller, qtbot) -> None:
-    exploding = Config(depth=100, width=8, input_dim=8, output_dim=8, activation="linear",
-                       init="identity", init_gain=2.0, batch_size=8)
+    exploding = Config(
+        depth=100,
+        width=8,
+        input_dim=8,
+        output_dim=8,
+        activation="linear",
+        init="identity",
+        init_gain=2.0,
+        batch_size=8,
+    )
     controller.reset(exploding)
     controller.set_speed(float("inf"))
     controller.play()
@@ -109,8 +117,15 @@ def test_hub_accumulates_rows_and_drops_old_generations() -> None:
 
     def snap(gen: int, steps: list[int]) -> Snapshot:
         rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
-        return Snapshot(generation=gen, config=SMALL, rows=rows, step_count=len(steps),
-                        state="running", steps_per_second=1.0, input_second_moment=1.0)
+        return Snapshot(
+            generation=gen,
+            config=SMALL,
+            rows=rows,
+            step_count=len(steps),
+            state="running",
+            steps_per_second=1.0,
+            input_second_moment=1.0,
+        )
 
     assert hub.take() is None
     hub.publish(snap(1, [0, 1]))
@@ -128,3 +143,74 @@ def test_stop_before_the_process_started(qtbot) -> None:
     ctrl.reset(SMALL)
     assert ctrl.stop(1000)  # no event loop turn yet: the process never started
     assert running_threads() == []
+
+
+def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> None:
+    exploding = Config(
+        depth=100,
+        width=8,
+        input_dim=8,
+        output_dim=8,
+        activation="linear",
+        init="identity",
+        init_gain=2.0,
+        batch_size=8,
+    )
+    configs = (SMALL, exploding, SMALL.replace(activation="relu"))
+    controller.reset_runs(configs)
+    controller.set_speed(float("inf"))
+    controller.play_until(30)
+    rows: list[list[int]] = [[], [], []]
+    latest: list[Snapshot] = []
+
+    def done() -> bool:
+        taken = controller.hub.take_all()
+        if taken is not None:
+            assert [s.run for s in taken] == [0, 1, 2]
+            live = [s.step_count for s in taken if s.state != "diverged"]
+            assert len(set(live)) == 1  # the UI never sees one run ahead of another
+            for steps, snap in zip(rows, taken, strict=True):
+                steps.extend(row.step for row in snap.rows)
+            latest[:] = taken
+        return bool(latest) and all(s.state != "running" for s in latest) and len(rows[0]) == 30
+
+    qtbot.waitUntil(done, timeout=10_000)
+    assert [s.config for s in latest] == list(configs)
+    assert [s.state for s in latest] == ["paused", "diverged", "paused"]
+    assert rows == [list(range(30)), [0, 1], list(range(30))]
+    assert all(s.theory is not None for s in latest)  # each run keeps its own theory
+    assert latest[0].theory is not latest[2].theory
+
+
+def test_hub_hands_out_only_complete_sets() -> None:
+    hub = SnapshotHub()
+    layers = {name: np.zeros(1) for name in STAT_NAMES}
+
+    def part(gen: int, run: int, steps: list[int]) -> Snapshot:
+        rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
+        return Snapshot(
+            generation=gen,
+            config=SMALL,
+            rows=rows,
+            step_count=len(steps),
+            state="running",
+            steps_per_second=1.0,
+            input_second_moment=1.0,
+            run=run,
+            runs=2,
+        )
+
+    hub.publish(part(1, 0, [0, 1]))
+    assert hub.take_all() is None  # run 1 of this set has not arrived
+    hub.publish(part(1, 1, [0, 1]))
+    hub.publish(part(1, 0, [2]))
+    taken = hub.take_all()
+    assert [[row.step for row in s.rows] for s in taken] == [[0, 1], [0, 1]]
+    hub.publish(part(1, 1, [2]))
+    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[2], [2]]
+    assert hub.take_all() is None and hub.take() is None  # nothing new
+    hub.publish(part(1, 0, [3]))
+    hub.publish(part(1, 1, [3]))
+    hub.publish(part(2, 0, []))
+    hub.publish(part(2, 1, [0]))
+    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[], [0]]

@@ -74,3 +74,108 @@ def test_bad_config_is_reported_not_raised() -> None:
     assert reports[-1].error and "memory" in reports[-1].error
     loop.handle(("play", -1))
     assert not loop.playing
+
+
+# -- several runs in lockstep ---------------------------------------------------------------
+EXPLODING = Config(
+    depth=100,
+    width=8,
+    input_dim=8,
+    output_dim=8,
+    activation="linear",
+    init="identity",
+    init_gain=2.0,
+    batch_size=8,
+)  # diverges at step 1
+OTHER = SMALL.replace(activation="relu", init="he_normal")
+
+
+def _latest_set(reports: list[Report]) -> list[Report]:
+    """The last complete set of reports (one per run, in run order)."""
+    runs = reports[-1].runs
+    latest = reports[-runs:]
+    assert [r.run for r in latest] == list(range(runs))
+    assert len({r.generation for r in latest}) == 1
+    return latest
+
+
+def _steps_by_run(reports: list[Report], runs: int) -> list[list[int]]:
+    return [[row.step for r in reports if r.run == i for row in r.rows] for i in range(runs)]
+
+
+def test_runs_step_in_lockstep_and_each_matches_its_own_engine() -> None:
+    loop, reports = _loop()
+    loop.handle(("reset", (SMALL, OTHER)))
+    latest = _latest_set(reports)
+    assert [r.config for r in latest] == [SMALL, OTHER] and latest[0].runs == 2
+    assert all(r.theory is not None and r.step_count == 0 for r in latest)
+    loop.handle(("step",))
+    loop.handle(("step",))
+    assert [r.step_count for r in _latest_set(reports)] == [2, 2]
+    loop.handle(("speed", float("inf")))
+    loop.handle(("play", 25))
+    while loop.playing:
+        loop.tick()
+        assert len({r.step_count for r in _latest_set(reports)}) == 1  # never one ahead
+    latest = _latest_set(reports)
+    assert [(r.step_count, r.state) for r in latest] == [(25, "paused"), (25, "paused")]
+    for config, steps in zip((SMALL, OTHER), _steps_by_run(reports, 2), strict=True):
+        assert steps == list(range(25))
+        reference = Simulation(config, record=False)
+        rows = [row for r in reports if r.config == config for row in r.rows]
+        for row in rows:
+            np.testing.assert_array_equal(
+                row.layers["backprop_grad_rms"], reference.step().layers["backprop_grad_rms"]
+            )
+
+
+def test_a_diverged_run_stops_alone_and_play_ends_when_all_have() -> None:
+    loop, reports = _loop()
+    loop.handle(("reset", (EXPLODING, SMALL)))
+    loop.handle(("speed", float("inf")))
+    loop.handle(("play", 20))
+    while loop.playing:
+        loop.tick()
+    exploded, fine = _latest_set(reports)
+    assert (exploded.state, exploded.step_count) == ("diverged", 2)
+    assert (fine.state, fine.step_count) == ("paused", 20)
+    assert _steps_by_run(reports, 2) == [[0, 1], list(range(20))]
+    loop.handle(("step",))  # only the live run moves
+    assert [r.step_count for r in _latest_set(reports)] == [2, 21]
+    # Every run diverged: playing stops by itself.
+    loop.handle(("reset", (EXPLODING, EXPLODING.replace(init_gain=3.0))))
+    loop.handle(("play", -1))
+    while loop.playing:
+        loop.tick()
+    assert [r.state for r in _latest_set(reports)] == ["diverged", "diverged"]
+    loop.handle(("play", -1))  # nothing left to train: stays stopped
+    assert not loop.playing and loop.seconds_until_due() is None
+
+
+def test_an_error_in_one_run_is_that_runs_only() -> None:
+    loop, reports = _loop()
+    huge = Config(depth=2000, width=4096)
+    loop.handle(("reset", (SMALL, huge, OTHER)))
+    errors = [r.error for r in _latest_set(reports)]
+    assert errors[0] is None and errors[2] is None and "memory" in errors[1]
+    loop.handle(("speed", float("inf")))
+    loop.handle(("play", 5))
+    while loop.playing:
+        loop.tick()
+    assert [r.step_count for r in _latest_set(reports)] == [5, 0, 5]
+
+
+def test_a_failing_step_stops_that_run_only() -> None:
+    loop, reports = _loop()
+    loop.handle(("reset", (SMALL, OTHER)))
+    broken = loop._runs[1].sim
+
+    def fail() -> None:
+        raise MemoryError("no room for the next batch")
+
+    broken.step = fail
+    loop.handle(("step",))
+    loop.handle(("step",))
+    first, second = _latest_set(reports)
+    assert first.step_count == 2 and first.error is None
+    assert second.step_count == 0 and "no room" in second.error and second.state == "paused"

@@ -16,8 +16,6 @@ from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 from PySide6 import QtCore, QtGui
 
 from gradsim.app.colors import (
-    BACKGROUND,
-    FOREGROUND,
     NONFINITE_RGBA,
     VIRIDIS_LUT,
     ZERO_RGBA,
@@ -37,6 +35,7 @@ from gradsim.app.plot_parts import (
     settle_range,
     style_axis,
 )
+from gradsim.app.themes import DEFAULT_THEME, Theme
 
 HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
 
@@ -74,7 +73,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         max_cells: int = 600_000,
     ) -> None:
         super().__init__(parent=parent)
-        self.setBackground(BACKGROUND)  # GraphicsLayoutWidget takes no background= argument
+        self._theme = DEFAULT_THEME
+        self.setBackground(self._theme.background)  # the widget takes no background= argument
         # GraphicsLayoutWidget binds GraphicsLayout.clear (removes every item) on the instance,
         # shadowing our data-only clear(); drop it.
         del self.clear
@@ -113,6 +113,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._overflow_line.setVisible(False)
         self._plot.addItem(self._overflow_line, ignoreBounds=True)
         self._notes = ""
+        self._compact = False
         self._readout_text = ""
         self._hover_pos: QtCore.QPointF | None = None  # scene position while the mouse is over
 
@@ -129,7 +130,6 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._legend = self.addLabel(" ", row=2, col=0, colspan=2, justify="right")
 
         for key in ("left", "right", "top", "bottom"):  # the colour bar's frame
-            self._cbar.getAxis(key).setPen(FOREGROUND)
             self._cbar.getAxis(key).enableAutoSIPrefix(False)  # no label rewrite on resizes
 
         self._hover = pg.SignalProxy(
@@ -251,9 +251,24 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         """The line above the plot: the metric (and overflow notes), or the hovered value."""
         return self._readout_text
 
+    def make_compact(self) -> None:
+        """For a grid of heatmaps that share one colour bar and one key (a comparison): no
+        colour bar or key of its own, and the title line only while hovering over a cell."""
+        self._compact = True
+        for item in (self._cbar, self._legend):
+            self.ci.layout.removeItem(item)
+            item.hide()
+        self._show_title()
+
     def set_font_scale(self, scale: float) -> None:
         """Scale every text (e.g. 1.5 for a presentation mode)."""
         self._font_scale = float(scale)
+        self._apply_fonts()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Background and text colours (the data keeps its colours: they are the lesson)."""
+        self._theme = theme
+        self.setBackground(theme.background)
         self._apply_fonts()
 
     # --- drawing ------------------------------------------------------------------------------
@@ -368,32 +383,42 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     # --- text ---------------------------------------------------------------------------------
 
     def _apply_fonts(self) -> None:
-        scale = self._font_scale
-        style_axis(self._plot.getAxis("bottom"), "training step", scale)
-        style_axis(self._plot.getAxis("left"), "layer (1 = input)", scale, widest_tick="2000")
+        scale, theme = self._font_scale, self._theme
+        for key in ("left", "right", "top", "bottom"):  # the colour bar's frame
+            self._cbar.getAxis(key).setPen(theme.foreground)
+        style_axis(self._plot.getAxis("bottom"), "training step", scale, theme=theme)
+        style_axis(
+            self._plot.getAxis("left"), "layer (1 = input)", scale, widest_tick="2000", theme=theme
+        )
         # Fixed width (widest tick "10⁻³⁰⁰"), never setWidth(None): an auto-sized colour bar
         # axis made the process segfault at interpreter exit about one time in three
         # (PySide6 6.11, pyqtgraph 0.14). ColorBarItem's own 45 px clips the labels.
         label = f"{self._metric or 'value'} (log scale)"
-        style_axis(self._cbar.axis, label, scale, widest_tick="10⁻³⁰⁰")
+        style_axis(self._cbar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=theme)
         self._cbar.axis.enableAutoSIPrefix(False)
         swatch = "<span style='color:{}'>&#9632;</span>"
+        # On a light background a white square vanishes: draw its outline instead.
+        zero = swatch.format(to_hex(ZERO_RGBA)) if theme.is_dark else "&#9633;"
         self._legend.setText(
-            f"{swatch.format(to_hex(ZERO_RGBA))} 0 (underflow)&nbsp;&nbsp;&nbsp;&nbsp;"
+            f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;&nbsp;"
             f"{swatch.format(to_hex(NONFINITE_RGBA))} inf / nan (overflow)",
-            color=FOREGROUND,
+            color=theme.foreground,
             size=f"{BASE_TICK_PT * self._font_scale}pt",
         )
         self._show_title()
 
     def _show_title(self) -> None:
         text = f"<b>{self._metric}</b> per layer and step" if self._metric else ""
+        if self._compact:
+            text = ""  # the grid's titles and shared colour bar say it
         text = (text + self._notes) or " "
         self._set_readout(text)
 
     def _set_readout(self, text: str) -> None:
         self._readout_text = text
-        self._readout.setText(text, color=FOREGROUND, size=f"{BASE_LABEL_PT * self._font_scale}pt")
+        self._readout.setText(
+            text, color=self._theme.foreground, size=f"{BASE_LABEL_PT * self._font_scale}pt"
+        )
 
     # --- mouse --------------------------------------------------------------------------------
 

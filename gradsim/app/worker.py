@@ -6,7 +6,9 @@ training thread to a fraction of its speed. A reader object on its own QThread r
 process's reports and puts them in a ``SnapshotHub``; the UI's draw timer takes the latest
 snapshot when it is ready to draw, so training never waits on drawing and drawing never waits on
 training. Rows of statistics accumulate in the hub between takes (the heatmap must not miss a
-step); everything else is "latest wins". Commands go to the process over a pipe.
+step); everything else is "latest wins". Commands go to the process over a pipe. A comparison
+runs 2-4 simulations in lockstep in the same process; its reports reach the UI as complete sets
+(``SnapshotHub.take_all``), one snapshot per run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import multiprocessing
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
@@ -41,40 +44,67 @@ def running_threads() -> list:
     return threads + [proc for proc in list(_PROCESSES) if proc.is_alive()]
 
 
-# What the UI draws: the worker's report, with the run's theory filled in by the reader
-# (the process sends it only with the first report of each run). ``rows`` are the steps since
-# the previous ``take``; their arrays are fresh per step and never written again, so handing
-# them over needs no copy.
+# What the UI draws: the worker's report about one run, with the run's theory filled in by the
+# reader (the process sends it only with the first report of each generation). ``rows`` are the
+# steps since the previous ``take``; their arrays are fresh per step and never written again, so
+# handing them over needs no copy.
 Snapshot = Report
 
 
 class SnapshotHub:
-    """Thread-safe mailbox between the worker (publishes) and the UI (takes)."""
+    """Thread-safe mailbox between the worker (publishes) and the UI (takes).
+
+    With several runs the worker reports them as a set, one report per run in run order; the
+    hub hands out only complete sets, so the UI never sees one run a step ahead of another.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._latest: Snapshot | None = None
-        self._rows: list[StepStats] = []
+        self._latest: list[Snapshot] = []  # the newest complete set, by run
+        self._rows: list[list[StepStats]] = []  # by run: rows not taken yet
+        self._pending: list[Snapshot] = []  # the set being received
         self._fresh = False
 
     def publish(self, snapshot: Snapshot) -> None:
-        """Store the worker's newest state; its rows are added to those not yet taken."""
+        """Store one run's newest state; a set is visible once its last run arrived."""
         with self._lock:
-            if self._latest is not None and snapshot.generation != self._latest.generation:
-                self._rows = []  # a reset: rows of the old run are of no use any more
-            self._rows.extend(snapshot.rows)
-            self._latest = snapshot
-            self._fresh = True
+            if snapshot.run == 0 or (
+                self._pending and self._pending[0].generation != snapshot.generation
+            ):
+                self._pending = []
+            if snapshot.run != len(self._pending):
+                return  # a set with a gap cannot happen on one ordered pipe; never show one
+            self._pending.append(snapshot)
+            if len(self._pending) == snapshot.runs:
+                self._commit(self._pending)
+                self._pending = []
+
+    def _commit(self, snapshots: list[Snapshot]) -> None:
+        latest = self._latest
+        if not latest or latest[0].generation != snapshots[0].generation:
+            self._rows = [[] for _ in snapshots]  # a reset: rows of old runs are of no use
+        for rows, snapshot in zip(self._rows, snapshots, strict=True):
+            rows.extend(snapshot.rows)
+        self._latest = snapshots
+        self._fresh = True
 
     def take(self) -> Snapshot | None:
-        """The newest snapshot with every row since the last take, or None if nothing new."""
+        """The newest snapshot (of run 0) with every row since the last take, or None if
+        nothing new. For a single run; ``take_all`` returns every run."""
+        taken = self.take_all()
+        return None if taken is None else taken[0]
+
+    def take_all(self) -> list[Snapshot] | None:
+        """The newest snapshot of every run, each with all its rows since the last take, or
+        None if nothing new."""
         with self._lock:
-            if not self._fresh or self._latest is None:
+            if not self._fresh or not self._latest:
                 return None
-            rows, self._rows = tuple(self._rows), []
+            rows = [tuple(r) for r in self._rows]
+            self._rows = [[] for _ in self._latest]
             self._fresh = False
             latest = self._latest
-        return dataclasses.replace(latest, rows=rows)
+        return [dataclasses.replace(s, rows=r) for s, r in zip(latest, rows, strict=True)]
 
 
 class _ReportReader(QObject):
@@ -84,7 +114,7 @@ class _ReportReader(QObject):
         super().__init__()
         self._reports = reports
         self._hub = hub
-        self._theory: TheoryProfile | None = None
+        self._theory: dict[int, TheoryProfile] = {}  # by run
         self._generation = -1
 
     @Slot()
@@ -100,10 +130,10 @@ class _ReportReader(QObject):
     def _snapshot(self, report: Report) -> Snapshot:
         if report.generation != self._generation:
             self._generation = report.generation
-            self._theory = None
+            self._theory = {}
         if report.theory is not None:
-            self._theory = report.theory
-        return dataclasses.replace(report, theory=self._theory)
+            self._theory[report.run] = report.theory
+        return dataclasses.replace(report, theory=self._theory.get(report.run))
 
 
 class TrainingController(QObject):
@@ -155,13 +185,19 @@ class TrainingController(QObject):
             self._commands.send(command)
 
     def reset(self, config: Config) -> None:
+        """Start one run from its initial weights (a new generation)."""
         self._send("reset", config)
+
+    def reset_runs(self, configs: Sequence[Config]) -> None:
+        """Start several runs that train in lockstep (take them with ``hub.take_all()``)."""
+        self._send("reset", tuple(configs))
 
     def play(self) -> None:
         self._send("play", -1)
 
     def play_until(self, step_count: int) -> None:
-        """Play and pause once the run has taken ``step_count`` steps (or diverged)."""
+        """Play and pause once every live run has taken ``step_count`` steps (or all
+        diverged)."""
         self._send("play", int(step_count))
 
     def pause(self) -> None:

@@ -5,9 +5,14 @@ share one interpreter lock, so a busy window halved training speed (and training
 lag). In its own process the simulation has a core to itself. This module is pure Python and
 numpy, so the child process never loads Qt.
 
-Protocol: the parent sends commands as tuples on ``commands``; the loop sends ``Report`` objects
-on ``reports`` — one per time slice while playing, and one after every command — and a final
-``None`` when it stops.
+The loop holds one run, or 2-4 runs compared side by side: they train in lockstep, one step of
+every live run per training step, so their step counts stay equal. A run that diverges (or
+fails) stops on its own; the others go on.
+
+Protocol: the parent sends commands as tuples on ``commands``; ``("reset", config)`` starts
+one run, ``("reset", (config, ...))`` several. The loop sends ``Report`` objects on
+``reports``: after every command and every time slice of training, one per run, in run order
+(``run`` = 0 .. ``runs`` - 1); and a final ``None`` when it stops.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -32,91 +38,126 @@ MAX_SPEED = math.inf
 
 @dataclass(frozen=True)
 class Report:
-    """What the loop tells the app after a command or a slice of training."""
+    """What the loop tells the app about one run after a command or a slice of training."""
 
     generation: int  # increases with every reset; the app starts a new history then
     config: Config
     rows: tuple[StepStats, ...]  # steps taken since the previous report, oldest first
     step_count: int
     state: str  # "paused", "running" or "diverged"
-    steps_per_second: float
+    steps_per_second: float  # training steps (of every live run) per second
     input_second_moment: float
     theory: TheoryProfile | None = None  # sent with the first report of each generation
+    error: str | None = None  # this run's only: the others may be fine
+    run: int = 0  # which run of the generation this is about
+    runs: int = 1  # how many runs the generation has (reports come in sets of this size)
+
+
+@dataclass
+class _Run:
+    """One simulation of the set, and what the app must hear about it."""
+
+    config: Config
+    sim: Simulation | None = None
+    theory: TheoryProfile | None = None
     error: str | None = None
+    failed: bool = False  # a step raised: its state may be half-updated, so it trains no more
+
+    @property
+    def live(self) -> bool:
+        """Whether the next training step advances this run."""
+        return self.sim is not None and not self.sim.diverged and not self.failed
+
+    @property
+    def step_count(self) -> int:
+        return 0 if self.sim is None else self.sim.step_count
+
+    @property
+    def state(self) -> str:
+        return "diverged" if self.sim is not None and self.sim.diverged else "paused"
 
 
 @dataclass
 class TrainingLoop:
-    """Play/pause/step state machine around one ``Simulation`` at a time."""
+    """Play/pause/step state machine around the runs of the current generation."""
 
     send: Any  # callable taking a Report
     speed: float = 30.0
     generation: int = 0
     playing: bool = False
     stopped: bool = False
-    _sim: Simulation | None = None
-    _config: Config | None = None
-    _error: str | None = None
+    _runs: list[_Run] = field(default_factory=list)
     _target: int | None = None
     _next_due: float = 0.0
     _recent: deque = field(default_factory=lambda: deque(maxlen=64))
 
     # -- commands --------------------------------------------------------------------------
     def handle(self, command: tuple) -> None:
-        """Apply one command: ("reset", config), ("play", until), ("pause",), ("step",),
-        ("speed", steps_per_second), ("live", changes), ("stop",)."""
+        """Apply one command: ("reset", config or configs), ("play", until), ("pause",),
+        ("step",), ("speed", steps_per_second), ("live", changes), ("stop",)."""
         name, *args = command
         if name == "stop":
             self.stopped = True
             return
-        theory = None
         if name == "reset":
-            theory = self._reset(args[0])
-        elif name == "play":
+            self._reset(args[0])
+            self._report((), theory=True)
+            return
+        if name == "play":
             self._play(args[0] if args else -1)
         elif name == "pause":
             self.playing = False
         elif name == "step":
             self.playing = False
-            if self._can_train():
+            if self._live():
                 self._report(self._steps(1))
                 return
         elif name == "speed":
             self.speed = MAX_SPEED if args[0] <= 0 else float(args[0])
             self._next_due = time.perf_counter()
-        elif name == "live" and self._sim is not None:
-            self._sim.set_live(**args[0])
-            self._config = self._sim.config
-        self._report((), theory)
+        elif name == "live":
+            for run in self._runs:
+                if run.sim is not None:
+                    run.sim.set_live(**args[0])
+                    run.config = run.sim.config
+        self._report(())
 
-    def _reset(self, config: Config) -> TheoryProfile | None:
+    def _reset(self, configs: Config | Sequence[Config]) -> None:
+        if not isinstance(configs, (tuple, list)):
+            configs = (configs,)
         self.generation += 1
-        self._error = None
-        self._config = config
         self._recent.clear()
+        self._runs = []  # free the old networks before building the new ones
+        self._runs = [self._build(config) for config in configs]
+        if not self._live():
+            self.playing = False
+
+    @staticmethod
+    def _build(config: Config) -> _Run:
         from gradsim.engine.simulation import Simulation
         from gradsim.engine.theory import predict
 
+        run = _Run(config)
         try:
-            self._sim = Simulation(config, record=False)
-            return predict(config, self._sim.input_second_moment)
+            run.sim = Simulation(config, record=False)
+            run.theory = predict(config, run.sim.input_second_moment)
         except MemoryError:
-            self._error = "this network does not fit in memory; make it smaller"
+            run.error = "this network does not fit in memory; make it smaller"
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
-            self._error = f"cannot start this run: {exc}"
-        self._sim = None
-        self.playing = False
-        return None
+            run.error = f"cannot start this run: {exc}"
+        if run.error is not None:
+            run.sim = None
+        return run
 
     def _play(self, until: int) -> None:
-        if not self._can_train():
+        if not self._live():
             return
         self._target = None if until < 0 else until
         self.playing = True
         self._next_due = time.perf_counter()
 
-    def _can_train(self) -> bool:
-        return self._sim is not None and not self._sim.diverged
+    def _live(self) -> list[_Run]:
+        return [run for run in self._runs if run.live]
 
     # -- running ---------------------------------------------------------------------------
     def seconds_until_due(self) -> float | None:
@@ -129,7 +170,7 @@ class TrainingLoop:
 
     def tick(self) -> None:
         """Train what is due now (one time slice at most) and report it."""
-        if not self.playing or not self._can_train():
+        if not self.playing or not self._live():
             return
         if self.speed == MAX_SPEED:
             rows = self._steps(None)
@@ -138,33 +179,42 @@ class TrainingLoop:
             due = 1 + int((now - self._next_due) * self.speed)
             rows = self._steps(due)
             # Keep the rate; if a slice could not keep up, do not try to catch up in a burst.
-            self._next_due = max(self._next_due + len(rows) / self.speed, now - 0.1)
+            taken = max((len(r) for r in rows), default=0)
+            self._next_due = max(self._next_due + taken / self.speed, now - 0.1)
         self._report(rows)
 
-    def _steps(self, count: int | None) -> list[StepStats]:
-        """Up to ``count`` steps (None: as many as fit in a time slice)."""
-        sim = self._sim
-        assert sim is not None
-        if self._target is not None and self.playing:
-            remaining = max(0, self._target - sim.step_count)
+    def _steps(self, count: int | None) -> list[list[StepStats]]:
+        """Up to ``count`` lockstep steps (None: as many as fit in a time slice); the rows
+        each run took, by run."""
+        rows: list[list[StepStats]] = [[] for _ in self._runs]
+        live = self._live()
+        if self._target is not None and self.playing and live:
+            remaining = max(0, self._target - min(run.step_count for run in live))
             count = remaining if count is None else min(count, remaining)
-        rows: list[StepStats] = []
+        taken = 0
         start = time.perf_counter()
-        while count != 0 and not sim.diverged:
-            try:
-                rows.append(sim.step())
-            except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: tell the user, stop
-                self._error = f"training stopped: {exc}"
-                self.playing = False
-                break
-            if count is not None and len(rows) >= count:
+        while count != 0 and live:
+            for i, run in enumerate(self._runs):
+                if not run.live:
+                    continue
+                assert run.sim is not None
+                try:
+                    rows[i].append(run.sim.step())
+                except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: tell the user, stop
+                    run.error = f"training stopped: {exc}"
+                    run.failed = True
+            taken += 1
+            live = self._live()
+            if count is not None and taken >= count:
                 break
             if time.perf_counter() - start >= TIME_SLICE_S:
                 break
-        if sim.diverged or (self._target is not None and sim.step_count >= self._target):
+        if not live or (
+            self._target is not None and min(run.step_count for run in live) >= self._target
+        ):
             self.playing = False
             self._target = None
-        self._recent.append((time.perf_counter(), len(rows)))
+        self._recent.append((time.perf_counter(), taken))
         return rows
 
     def _rate(self) -> float:
@@ -176,27 +226,26 @@ class TrainingLoop:
             return 0.0
         return sum(n for _, n in window[1:]) / max(1e-9, window[-1][0] - window[0][0])
 
-    def _report(self, rows, theory: TheoryProfile | None = None) -> None:
-        if self._config is None:
-            return  # nothing to say before the first reset
-        sim = self._sim
-        if sim is not None and sim.diverged:
-            state = "diverged"
-        else:
-            state = "running" if self.playing else "paused"
-        self.send(
-            Report(
-                generation=self.generation,
-                config=self._config,
-                rows=tuple(rows),
-                step_count=0 if sim is None else sim.step_count,
-                state=state,
-                steps_per_second=self._rate(),
-                input_second_moment=1.0 if sim is None else sim.input_second_moment,
-                theory=theory,
-                error=self._error,
+    def _report(self, rows: Sequence[Sequence[StepStats]], theory: bool = False) -> None:
+        """One report per run (nothing before the first reset); ``rows`` by run, or empty."""
+        rate = self._rate()
+        for i, run in enumerate(self._runs):
+            state = "running" if self.playing and run.live else run.state
+            self.send(
+                Report(
+                    generation=self.generation,
+                    config=run.config,
+                    rows=tuple(rows[i]) if rows else (),
+                    step_count=run.step_count,
+                    state=state,
+                    steps_per_second=rate,
+                    input_second_moment=1.0 if run.sim is None else run.sim.input_second_moment,
+                    theory=run.theory if theory else None,
+                    error=run.error,
+                    run=i,
+                    runs=len(self._runs),
+                )
             )
-        )
 
 
 def serve(commands: Connection, reports: Connection, blas_threads: int = 1) -> None:
