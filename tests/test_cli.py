@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradsim import __version__, cli, textplot
+from gradsim import __version__, cli, cli_common, textplot
 from gradsim.cli import main
 from gradsim.engine import export
 from gradsim.engine.config import Config
@@ -176,7 +176,7 @@ def test_bad_output_path_is_rejected_before_running(
     out: str, message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "_simulation", lambda *a, **k: pytest.fail("ran before checking"))
+    monkeypatch.setattr(cli, "make_simulation", lambda *a, **k: pytest.fail("ran before checking"))
     assert main(["run", *SMALL, "--out", out]) == 2
     err = capsys.readouterr().err
     assert_one_error_line(err)
@@ -255,7 +255,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(sys, "stderr", terminal)
     assert main(["run", *SMALL, "--steps", "3", "--out", str(tmp_path / "b.csv")]) == 0
     drawn = terminal.getvalue()
-    assert "\r[" in drawn and "] 3/3" in drawn and "#" * cli._BAR_WIDTH in drawn
+    assert "\r[" in drawn and "] 3/3" in drawn and "#" * cli_common.BAR_WIDTH in drawn
     assert drawn.endswith("\r")  # erased, so the summary on stdout stands alone
 
 
@@ -317,9 +317,37 @@ def test_no_command_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(launch, "run_app", lambda **kw: calls.append(kw) or 0)
     assert main([]) == 0
-    assert calls == [{"config": None, "preset": None}]
+    assert calls == [
+        {"config": None, "preset": None, "lesson": None, "scene": 0, "present": False,
+         "theme": None}
+    ]
     assert main(["--preset", "seed-vanishing"]) == 0
     assert calls[-1]["preset"].id == "seed-vanishing"
+    assert main(["--lesson", "vanishing-exploding", "--scene", "3", "--present"]) == 0
+    assert calls[-1]["lesson"].id == "vanishing-exploding"
+    assert calls[-1]["scene"] == 2 and calls[-1]["present"] is True
+
+
+def test_app_with_a_bad_lesson_exits_2(tmp_path, capsys) -> None:
+    assert main(["--lesson", "no-such-lesson"]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "vanishing-exploding" in err  # the known lessons are listed
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "Mine"\n[[scenes]]\ntitle = "One"\ncaption = "c"\npreset = "nope"\n')
+    assert main(["--lesson", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert_one_error_line(err)
+    assert "scene 1" in err and "preset" in err
+    assert main(["--lesson", "vanishing-exploding", "--scene", "99"]) == 2
+    assert "scenes" in capsys.readouterr().err
+
+
+def test_lessons_lists_scenes(capsys: pytest.CaptureFixture) -> None:
+    assert main(["lessons"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("vanishing-exploding  ")
+    assert " 1. " in out and " vs " in out  # numbered scenes; comparison scenes name their runs
 
 
 def test_app_without_a_display_says_so(monkeypatch, capsys) -> None:

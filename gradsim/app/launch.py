@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEventLoop,
@@ -18,12 +18,14 @@ from PySide6.QtCore import (
     QtMsgType,
     qInstallMessageHandler,
 )
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from gradsim import __version__
-from gradsim.engine.config import Config
-from gradsim.engine.presets import Preset
+
+if TYPE_CHECKING:
+    from gradsim.engine.config import Config
+    from gradsim.engine.lessons import Lesson
+    from gradsim.engine.presets import Preset
 
 APP_NAME = "gradsim"
 
@@ -78,8 +80,18 @@ def _quiet_platform_notes(mode: QtMsgType, context: QMessageLogContext, message:
     sys.stderr.write(message + "\n")
 
 
-def run_app(config: Config | None = None, preset: Preset | None = None) -> int:
-    """Open the main window and run until it is closed; returns the exit status."""
+def run_app(
+    config: Config | None = None,
+    preset: Preset | None = None,
+    lesson: Lesson | None = None,
+    scene: int = 0,
+    present: bool = False,
+    theme: str | None = None,
+) -> int:
+    """Open the main window and run until it is closed; returns the exit status.
+
+    ``lesson`` starts in lesson mode at ``scene`` (0-based); ``present`` in presentation mode.
+    """
     if not has_display():
         raise LaunchError(
             "no display found (DISPLAY is not set); run it on a desktop, or use "
@@ -95,7 +107,13 @@ def run_app(config: Config | None = None, preset: Preset | None = None) -> int:
     from gradsim.app.main_window import MainWindow
 
     window = MainWindow(config=config, preset=preset)
+    if theme is not None:
+        window.set_theme(theme)
     window.show()
+    if lesson is not None:
+        window.start_lesson(lesson, scene)
+    if present:
+        window.presentation.set_active(True)
     return app.exec()
 
 
@@ -118,56 +136,6 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
-def run_window_headless(window, steps: int, timeout_s: float = 600.0) -> None:
-    """Train ``window``'s run through its real worker until ``steps`` steps or divergence."""
-    window.controller.set_speed(float("inf"))
-    window.controller.play_until(steps)
-
-    def done() -> bool:
-        window.draw()
-        snapshot = window.latest_snapshot
-        return (
-            snapshot is not None
-            and snapshot.state != "running"
-            and (snapshot.state == "diverged" or snapshot.step_count >= steps)
-        )
-
-    if not wait_until(done, timeout_s):
-        raise LaunchError(f"the run did not reach {steps} steps within {timeout_s:.0f} s")
-    window.draw()
-    window.refresh_status()
-
-
-def render_screenshot(
-    config: Config,
-    preset: Preset | None,
-    steps: int,
-    size: tuple[int, int],
-    metric: str | None,
-    out: Path,
-) -> QImage:
-    """Build the real main window offscreen, run ``steps`` steps, and save it as a PNG."""
-    application(offscreen=True)
-    from gradsim.app.main_window import MainWindow
-
-    window = MainWindow(config=config, preset=preset, remember=False, metric=metric)
-    try:
-        window.resize(*size)
-        window.show()
-        run_window_headless(window, steps)
-        image = window.grab().toImage()
-        if image.size().width() != size[0] or image.size().height() != size[1]:
-            image = image.scaled(*size)
-        from gradsim.engine.atomic import atomic_path
-
-        with atomic_path(out) as tmp:
-            if not image.save(str(tmp), "PNG"):
-                raise LaunchError(f"cannot write {out}")
-        return image
-    finally:
-        window.close()
-
-
 def self_test() -> int:
     """Check that every part works in this installation; print what failed, if anything."""
     from gradsim.engine.presets import list_presets
@@ -184,7 +152,9 @@ def self_test() -> int:
         try:
             window.resize(1280, 720)
             window.show()
-            run_window_headless(window, 2, timeout_s=60)
+            window.run_until(2)
+            if not wait_until(lambda: (window.draw(), window.is_idle())[1], 60.0):
+                raise LaunchError("the worker did not train within 60 s")
             image = window.grab().toImage()
             if image.isNull() or image.width() < 100:
                 raise LaunchError("the main window rendered an empty image")

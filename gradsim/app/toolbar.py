@@ -171,6 +171,10 @@ class Toolbar(QObject):
         self.bar.addWidget(combo)
         return combo
 
+    def transport_actions(self) -> tuple[QAction, ...]:
+        """Play, step and reset: the actions whose keys must work in every mode."""
+        return (self.play_action, self.step_action, self.reset_action)
+
     def set_playing(self, playing: bool) -> None:
         self.play_action.setText("Pause" if playing else "Play")
 

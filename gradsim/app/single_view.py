@@ -1,0 +1,119 @@
+"""The single run's plots: heatmap on the left; loss, layer profile (or the order-to-chaos map)
+and the theory readout on the right.
+
+It draws a ``Recorder``'s rows and the theory it is given; it owns no run and sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from gradsim.app.heatmap import HeatmapView
+from gradsim.app.plots import LossPlot, ProfilePlot
+from gradsim.app.themes import Theme
+from gradsim.app.theory_panel import ChaosMap, TheoryReadout
+from gradsim.engine.config import Config
+from gradsim.engine.recording import Recorder
+from gradsim.engine.theory_summary import predict_cached, summarize
+
+if TYPE_CHECKING:
+    from gradsim.engine.theory import TheoryProfile
+
+PROFILE_TAB, MAP_TAB = 0, 1
+
+
+def theory_line(
+    theory: TheoryProfile | None, metric: str, measured: np.ndarray
+) -> tuple[np.ndarray | None, str]:
+    """The theory's prediction for ``metric`` (None where it has none) and its legend label."""
+    if theory is None or not theory.available:
+        return None, ""
+    label = "theory (exact)" if theory.exact else "theory (mean-field, at init)"
+    if metric == "preactivation_rms":
+        return theory.preactivation_rms, label
+    if metric == "activation_rms":
+        return theory.activation_rms, label
+    if metric == "backprop_grad_rms" and measured.size and np.isfinite(measured[-1]):
+        # The theory gives the profile relative to the output layer: anchor it there.
+        return theory.backprop_grad_rms_relative * measured[-1], label
+    return None, ""
+
+
+class SingleRunView(QSplitter):
+    """Every plot of one run, laid out for a 16:9 screen."""
+
+    levelsChanged = Signal(float, float)  # the heatmap's colour levels (decades) moved
+
+    def __init__(self, metric: str, window: int | None) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.heatmap = HeatmapView()
+        self.heatmap.set_metric(metric)
+        self.heatmap.set_window(window)
+        self.heatmap.levelsChanged.connect(self.levelsChanged.emit)
+        self.loss_plot = LossPlot()
+        self.profile_plot = ProfilePlot()
+        self.chaos_map = ChaosMap()
+        self.readout = TheoryReadout()
+        # The profile and the map share the space under the loss: a tab each, so both stay
+        # large enough to read; the readout (one sentence) stays visible under either.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.profile_plot, "Layer profile")
+        self.tabs.addTab(self.chaos_map, "Order-to-chaos map")
+        self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
+        self.tabs.setTabToolTip(
+            MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
+        )
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.setSpacing(0)
+        lower_layout.addWidget(self.tabs, 1)
+        lower_layout.addWidget(self.readout)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.loss_plot)
+        side.addWidget(lower)
+        side.setStretchFactor(0, 2)
+        side.setStretchFactor(1, 5)
+        self.addWidget(self.heatmap)
+        self.addWidget(side)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+
+    def show_map(self, on: bool = True) -> None:
+        """Show the order-to-chaos map (or the layer profile) under the loss."""
+        self.tabs.setCurrentIndex(MAP_TAB if on else PROFILE_TAB)
+
+    def set_theory(self, config: Config, profile: TheoryProfile | None) -> None:
+        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input)."""
+        self.readout.set_summary(summarize(config, profile or predict_cached(config)))
+        self.chaos_map.set_config(config)
+
+    def set_look(self, theme: Theme, font_scale: float) -> None:
+        views = (self.heatmap, self.loss_plot, self.profile_plot, self.chaos_map, self.readout)
+        for view in views:
+            view.set_theme(theme)
+            view.set_font_scale(font_scale)
+        font = self.tabs.font()
+        font.setPixelSize(round(12 * font_scale * 96 / 72))
+        self.tabs.tabBar().setFont(font)
+
+    def draw(
+        self, history: Recorder, metric: str, window: int | None, theory: TheoryProfile | None
+    ) -> None:
+        steps, values = history.window(metric, window)
+        self.heatmap.set_data(steps, values)
+        self.loss_plot.set_data(history.steps, history.loss)
+        if not len(values):
+            self.profile_plot.clear()
+            return
+        # After an overflow the newest row is all inf/nan: show the last step that still had
+        # numbers (for the exploding seed: step 0's straight line of doublings).
+        usable = np.flatnonzero(np.isfinite(values).any(axis=1))
+        row = int(usable[-1]) if usable.size else len(values) - 1
+        line, label = theory_line(theory, metric, values[row])
+        self.profile_plot.set_profile(values[row], metric, line, label, step=int(steps[row]))
