@@ -24,7 +24,26 @@ def panel(qtbot):
     widget = TheoryPanel()
     qtbot.addWidget(widget)
     widget.resize(900, 700)
+    widget.show()  # the map computes its grid once it is seen
     return widget
+
+
+def test_map_grid_waits_until_the_map_is_shown(qtbot, monkeypatch) -> None:
+    """Start-up must not pay for a map nobody looks at yet (it sits in a tab)."""
+    from gradsim.app import theory_panel
+
+    calls = []
+    real = theory_panel.theory.chi_map
+    monkeypatch.setattr(
+        theory_panel.theory, "chi_map", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    theory_panel._factor_grid.cache_clear()
+    chaos_map = theory_panel.ChaosMap()
+    qtbot.addWidget(chaos_map)
+    chaos_map.set_config(Config(activation="elu"))
+    assert calls == []
+    chaos_map.show()
+    assert len(calls) == 1 and calls[0][0] == "elu"
 
 
 def plain(label) -> str:

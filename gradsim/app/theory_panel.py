@@ -100,7 +100,8 @@ class ChaosMap(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme, self._scale = DEFAULT_THEME, 1.0
-        self._key: tuple[str, float] | None = None
+        self._key: tuple[str, float] | None = None  # what the drawn grid is for
+        self._wanted: tuple[str, float] | None = None  # what the config asks for
         self._factor, self._contour = np.empty((0, 0)), np.empty((0, 2))
         self._point = self._marker = (math.nan, math.nan)
         self._outside: str | None = None  # why the theory does not cover the config
@@ -148,15 +149,24 @@ class ChaosMap(pg.GraphicsLayoutWidget):
     def set_config(self, config: Config) -> None:
         """Show ``config``'s activation map (computed only for a new activation or slope)
         and move the dot to its (σ_w, σ_b)."""
-        key = _grid_key(config)
-        if key != self._key:
-            self._key = key
-            self._factor, self._contour = _factor_grid(*key)
-            self._draw_map()
+        # The grid costs ~70-250 ms: computed when the map is first seen, not at start-up.
+        self._wanted = _grid_key(config)
+        if self.isVisible():
+            self._ensure_grid()
         self._point = map_point(config)
         reason = theory.limitation(config)
         self._outside = None if reason is None else short_reason(config, reason)
         self._place_marker()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        self._ensure_grid()
+        super().showEvent(event)
+
+    def _ensure_grid(self) -> None:
+        if self._wanted is not None and self._wanted != self._key:
+            self._key = self._wanted
+            self._factor, self._contour = _factor_grid(*self._key)
+            self._draw_map()
 
     def current_point(self) -> tuple[float, float]:
         """(σ_w, σ_b) of the config, unclamped."""
@@ -168,6 +178,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
 
     def factor_at(self, sigma_w: float, sigma_b: float) -> float:
         """√χ at (σ_w, σ_b), bilinear between the cached grid's points (exact on them)."""
+        self._ensure_grid()
         if self._factor.size == 0:
             return math.nan
         x = float(np.clip(sigma_w / STEP, 0, SIGMA_W.size - 1))
@@ -179,6 +190,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
 
     def contour_points(self) -> np.ndarray:
         """The drawn χ = 1 line as (N, 2) points (σ_w, σ_b); NaN rows separate pieces."""
+        self._ensure_grid()
         return self._contour
 
     def set_font_scale(self, scale: float) -> None:
@@ -337,6 +349,11 @@ class TheoryReadout(QtWidgets.QLabel):
         self._theme, self._scale = DEFAULT_THEME, 1.0
         self._summary: GradientSummary | None = None
         self._restyle()
+
+    @property
+    def summary(self) -> GradientSummary | None:
+        """What the readout shows (None before a config)."""
+        return self._summary
 
     def set_summary(self, summary: GradientSummary) -> None:
         self._summary = summary

@@ -1,0 +1,175 @@
+"""Comparisons and theory readouts in the real window (offscreen, real worker processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from gradsim.app.main_window import MainWindow
+from gradsim.engine.config import Config
+from gradsim.engine.lessons import load_lesson
+from gradsim.engine.presets import get_preset
+from gradsim.engine.theory import predict
+from gradsim.engine.theory_summary import map_point, summarize
+
+SMALL = {"depth": 6, "width": 16, "input_dim": 4, "output_dim": 2, "batch_size": 16}
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(remember=False, config=Config(activation="tanh", **SMALL))
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: win.latest_snapshot is not None, timeout=5000)
+    yield win
+    win.close()
+
+
+def _panel(win: MainWindow):
+    panel = win.compare.panel
+    assert panel is not None
+    return panel
+
+
+def test_compare_with_dialog_starts_a_lockstep_comparison(window, qtbot) -> None:
+    window.menus.compare_with.trigger()
+    dialog = window.compare_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.choose_variation("activation", ["relu", "sigmoid"])
+    dialog.accept()
+    assert window.compare.active and not window.controls.isEnabled()
+    panel = _panel(window)
+    assert panel.labels == ["activation = tanh", "activation = relu", "activation = sigmoid"]
+    assert "Comparison" in window.caption_bar.title_text()
+    qtbot.waitUntil(window.is_idle, timeout=10_000)
+    window.activateWindow()  # back from the dialog (a window manager would do it)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    for _ in range(3):  # the window's keys drive every run at once
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.is_idle() and panel.step_counts == [3, 3, 3], timeout=10_000)
+    assert all(list(h.steps) == [0, 1, 2] for h in panel.histories)
+    levels = {hm.levels() for hm in panel.heatmaps}
+    assert len(levels) == 1 and levels == {panel.levels()}  # one colour scale
+
+    window.stop_comparison()
+    assert not window.compare.active and window.controls.isEnabled()
+    assert window.config.activation == "tanh"  # the single run is back as it was
+
+
+def test_one_diverging_run_leaves_the_others_training(window, qtbot) -> None:
+    window.start_comparison(
+        [
+            ("W = 2I", get_preset("seed-exploding").config),
+            ("W = 0.5I", get_preset("seed-vanishing").config),
+        ]
+    )
+    window.run_until(6)
+    panel = _panel(window)
+    qtbot.waitUntil(window.is_idle, timeout=20_000)
+    assert panel.states == ["diverged", "paused"]
+    assert panel.step_counts[1] == 6 and panel.step_counts[0] < 6
+    assert "diverged" in panel.view.titles[0].text()
+
+
+def test_lesson_comparison_scene_and_back_to_a_single_scene(window, qtbot) -> None:
+    lesson = load_lesson("vanishing-exploding")
+    index = next(i for i, scene in enumerate(lesson.scenes) if len(scene.compare) == 3)
+    scene = lesson.scenes[index]
+    window.start_lesson(lesson, index)
+    assert window.compare.active
+    panel = _panel(window)
+    assert panel.labels == [run.label for run in scene.compare]
+    assert window.caption_bar.title_text() == scene.title
+    qtbot.waitUntil(window.is_idle, timeout=20_000)
+    assert panel.step_counts == [scene.steps] * 3  # the scene's opening steps, in lockstep
+    assert len({hm.levels() for hm in panel.heatmaps}) == 1
+    qtbot.keyClick(window, Qt.Key.Key_PageUp)  # the scene before is a single run
+    assert not window.compare.active
+    assert window.config == lesson.scenes[index - 1].config
+
+
+def test_readout_and_map_follow_the_config(window, qtbot) -> None:
+    config = get_preset("relu-xavier").config
+    window.load_config(config)
+    qtbot.waitUntil(
+        lambda: (
+            window.latest_snapshot.config == config and window.latest_snapshot.theory is not None
+        ),
+        timeout=10_000,
+    )
+    m0 = window.latest_snapshot.input_second_moment
+    expected = summarize(config, predict(config, m0))
+    shown = window.readout.summary
+    assert shown.text == expected.text and shown.factor == pytest.approx(expected.factor)
+    assert shown.compounded == pytest.approx(expected.compounded)
+    assert "vanishing" in window.readout.text()
+    window.menus.show_map.trigger()  # Ctrl+M: the map tab
+    assert window.single.tabs.currentWidget() is window.chaos_map
+    assert window.chaos_map.marker_position() == pytest.approx(map_point(config))
+    # Doubling the init gain moves the dot to twice the weight scale at once.
+    window.controls.widget_for("init_gain").setValue(2.0)
+    qtbot.waitUntil(lambda: window.config.init_gain == 2.0, timeout=5000)
+    sigma_w, sigma_b = window.chaos_map.marker_position()
+    assert sigma_w == pytest.approx(2 * map_point(config)[0]) and sigma_b == 0.0
+    assert window.readout.summary.text == summarize(window.config, predict(window.config)).text
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    import os
+
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("HOME", "XDG", "GRADSIM"))})
+    return subprocess.run(
+        [sys.executable, "-m", "gradsim", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )
+
+
+def test_screenshot_of_a_comparison_and_of_a_presented_scene(tmp_path) -> None:
+    out = tmp_path / "compare.png"
+    result = _run_cli(
+        "screenshot", "--compare", "relu-xavier", "--compare", "relu-he", "--steps", "5",
+        "--size", "1280x720", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "relu-xavier vs relu-he" in result.stdout
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 720)
+    pixels = np.frombuffer(
+        image.convertToFormat(QImage.Format.Format_RGB32).constBits(), np.uint8
+    ).reshape(720, 1280, 4)
+    assert pixels.std() > 20
+
+    shot = tmp_path / "scene.png"
+    result = _run_cli(
+        "screenshot", "--lesson", "vanishing-exploding", "--scene", "2", "--present",
+        "--theme", "light", "--size", "960x540", "--out", str(shot),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (960, 540)
+    assert QImage(str(shot)).pixelColor(2, 540 // 2).name() == "#ffffff"  # projector light
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--compare", "relu-he"], "2 to 4"),
+        (["--compare", "relu-he", "--compare", "nope"], "nope"),
+        (["--compare", "relu-he", "--compare", "relu-xavier", "--preset", "relu-he"], "presets"),
+        (["--lesson", "vanishing-exploding", "--scene", "40"], "scenes"),
+    ],
+)
+def test_screenshot_bad_comparison_or_scene_exits_2(tmp_path, args, message) -> None:
+    result = _run_cli("screenshot", *args, "--out", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
