@@ -36,3 +36,32 @@ def paints_caused_by(qtbot, widget, update, expected: int) -> int:
     finally:
         widget.viewport().removeEventFilter(counter)
     return counter.count
+
+
+def open_window(qtbot, **kwargs):
+    """A shown MainWindow (settings not remembered) whose worker has reported once."""
+    from gradsim.app.main_window import MainWindow
+
+    window = MainWindow(remember=False, **kwargs)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window.latest_snapshot is not None, timeout=5000)
+    return window
+
+
+def run_gradsim(*args: str):
+    """``python -m gradsim ARGS`` offscreen in a fresh process (stdout/stderr captured)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
+    env.update({k: v for k, v in os.environ.items() if k.startswith(("HOME", "XDG", "GRADSIM"))})
+    return subprocess.run(
+        [sys.executable, "-m", "gradsim", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+    )

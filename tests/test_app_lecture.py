@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+from qt_helpers import open_window
 
 from gradsim.app.main_window import MainWindow
 from gradsim.app.presentation import presentation_scale
@@ -15,11 +16,7 @@ from gradsim.engine.presets import get_preset
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow(remember=False, preset=get_preset("relu-he"))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitUntil(lambda: win.latest_snapshot is not None, timeout=5000)
+    win = open_window(qtbot, preset=get_preset("relu-he"))
     yield win
     win.close()
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from qt_helpers import open_window, run_gradsim
 
 from gradsim.app.main_window import MainWindow
 from gradsim.app.worker import running_threads
@@ -19,11 +17,7 @@ from gradsim.engine.stats import STAT_NAMES
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow(remember=False, preset=list_presets()[0])
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitUntil(lambda: win.latest_snapshot is not None, timeout=5000)
+    win = open_window(qtbot, preset=list_presets()[0])
     yield win
     win.close()
 
@@ -142,18 +136,10 @@ def test_render_soak(window, qtbot) -> None:
     assert heatmap.displayed_rgba().size > 0
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
-    import os
-
-    env.update({k: v for k, v in os.environ.items() if k.startswith(("HOME", "XDG", "GRADSIM"))})
-    return subprocess.run([sys.executable, "-m", "gradsim", *args], capture_output=True,
-                          text=True, timeout=180, env=env)
-
 
 def test_screenshot_command_writes_a_png_of_the_requested_size(tmp_path) -> None:
     out = tmp_path / "shot.png"
-    result = _run_cli("screenshot", "--preset", "seed-vanishing", "--steps", "5",
+    result = run_gradsim("screenshot", "--preset", "seed-vanishing", "--steps", "5",
                       "--size", "1024x640", "--out", str(out))
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))
@@ -165,14 +151,14 @@ def test_screenshot_command_writes_a_png_of_the_requested_size(tmp_path) -> None
 
 
 def test_screenshot_bad_input_exits_2(tmp_path) -> None:
-    result = _run_cli("screenshot", "--size", "12x", "--out", str(tmp_path / "a.png"))
+    result = run_gradsim("screenshot", "--size", "12x", "--out", str(tmp_path / "a.png"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    result = _run_cli("screenshot", "--out", str(tmp_path / "a.jpg"))
+    result = run_gradsim("screenshot", "--out", str(tmp_path / "a.jpg"))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_self_test_passes() -> None:
-    result = _run_cli("--self-test")
+    result = run_gradsim("--self-test")
     assert result.returncode == 0, result.stderr
     assert "gradsim self-test ok" in result.stdout
 

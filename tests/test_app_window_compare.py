@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from qt_helpers import open_window, run_gradsim
 
 from gradsim.app.main_window import MainWindow
 from gradsim.engine.config import Config
@@ -22,11 +20,7 @@ SMALL = {"depth": 6, "width": 16, "input_dim": 4, "output_dim": 2, "batch_size":
 
 @pytest.fixture
 def window(qtbot):
-    win = MainWindow(remember=False, config=Config(activation="tanh", **SMALL))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitUntil(lambda: win.latest_snapshot is not None, timeout=5000)
+    win = open_window(qtbot, config=Config(activation="tanh", **SMALL))
     yield win
     win.close()
 
@@ -120,23 +114,9 @@ def test_readout_and_map_follow_the_config(window, qtbot) -> None:
     assert window.readout.summary.text == summarize(window.config, predict(window.config)).text
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess:
-    import os
-
-    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}
-    env.update({k: v for k, v in os.environ.items() if k.startswith(("HOME", "XDG", "GRADSIM"))})
-    return subprocess.run(
-        [sys.executable, "-m", "gradsim", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-    )
-
-
 def test_screenshot_of_a_comparison_and_of_a_presented_scene(tmp_path) -> None:
     out = tmp_path / "compare.png"
-    result = _run_cli(
+    result = run_gradsim(
         "screenshot", "--compare", "relu-xavier", "--compare", "relu-he", "--steps", "5",
         "--size", "1280x720", "--out", str(out),
     )  # fmt: skip
@@ -150,7 +130,7 @@ def test_screenshot_of_a_comparison_and_of_a_presented_scene(tmp_path) -> None:
     assert pixels.std() > 20
 
     shot = tmp_path / "scene.png"
-    result = _run_cli(
+    result = run_gradsim(
         "screenshot", "--lesson", "vanishing-exploding", "--scene", "2", "--present",
         "--theme", "light", "--size", "960x540", "--out", str(shot),
     )  # fmt: skip
@@ -170,6 +150,6 @@ def test_screenshot_of_a_comparison_and_of_a_presented_scene(tmp_path) -> None:
     ],
 )
 def test_screenshot_bad_comparison_or_scene_exits_2(tmp_path, args, message) -> None:
-    result = _run_cli("screenshot", *args, "--out", str(tmp_path / "x.png"))
+    result = run_gradsim("screenshot", *args, "--out", str(tmp_path / "x.png"))
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr

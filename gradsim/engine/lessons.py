@@ -193,15 +193,7 @@ def load_lesson(name_or_path: str | Path) -> Lesson:
 def load_lesson_file(path: str | Path) -> Lesson:
     """Read and validate one lesson file; any problem raises ``LessonError``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LessonError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
-    try:
-        data = tomlio.loads(text)
-    except tomlio.TOMLDecodeError as exc:
-        raise LessonError(path, f"not valid TOML: {exc}") from exc
-    return lesson_from_dict(data, path)
+    return lesson_from_dict(tomlio.load_file(path, LessonError), path)
 
 
 def lesson_from_dict(data: Mapping[str, Any], path: str | Path) -> Lesson:

@@ -117,15 +117,7 @@ def load_preset_dir(directory: str | Path) -> list[Preset]:
 def load_preset_file(path: str | Path) -> Preset:
     """Read and validate one preset file; any problem raises ``PresetError``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
-    try:
-        data = tomlio.loads(text)
-    except tomlio.TOMLDecodeError as exc:
-        raise PresetError(path, f"not valid TOML: {exc}") from exc
-    return preset_from_dict(data, path)
+    return preset_from_dict(tomlio.load_file(path, PresetError), path)
 
 
 def preset_from_dict(data: Mapping[str, Any], path: str | Path) -> Preset:

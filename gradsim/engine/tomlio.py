@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -23,6 +24,19 @@ TOMLDecodeError = _toml.TOMLDecodeError
 def loads(text: str) -> dict[str, Any]:
     """Parse a TOML document."""
     return _toml.loads(text)
+
+
+def load_file(path: Path, error: Callable[[Path, str], Exception]) -> dict[str, Any]:
+    """Parse the TOML file ``path``; an unreadable or invalid file raises ``error(path, why)``
+    (each kind of file, presets or lessons, names its own error)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+    try:
+        return loads(text)
+    except TOMLDecodeError as exc:
+        raise error(path, f"not valid TOML: {exc}") from exc
 
 
 def _value(value: Any) -> str:
