@@ -105,6 +105,11 @@ def add_app_commands(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="statistic shown in the heatmap (default: the preset's)",
     )
+    shot.add_argument(
+        "--map",
+        action="store_true",
+        help="show the order-to-chaos map instead of the layer profile",
+    )
     shot.add_argument("--out", metavar="FILE.png", required=True, help="PNG file to write")
     shot.set_defaults(handler=cmd_screenshot)
 
@@ -140,7 +145,13 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.out}: folder {target.parent} does not exist")
     from gradsim.app.screenshot import Shot
 
-    shot = Shot(size=args.size, metric=args.metric, theme=args.theme, present=args.present)
+    shot = Shot(
+        size=args.size,
+        metric=args.metric,
+        theme=args.theme,
+        present=args.present,
+        show_map=args.map,
+    )
     if args.compare:
         if args.preset or args.config or args.set or args.lesson:
             raise UsageError("--compare takes presets only; leave out --preset/--config/--set")

@@ -37,7 +37,7 @@ def test_compare_with_dialog_starts_a_lockstep_comparison(window, qtbot) -> None
     assert dialog is not None and dialog.isVisible()
     dialog.choose_variation("activation", ["relu", "sigmoid"])
     dialog.accept()
-    assert window.compare.active and not window.controls.isEnabled()
+    assert window.compare.active and not window.controls_dock.isVisible()
     panel = _panel(window)
     assert panel.labels == ["activation = tanh", "activation = relu", "activation = sigmoid"]
     assert "Comparison" in window.caption_bar.title_text()
@@ -52,7 +52,7 @@ def test_compare_with_dialog_starts_a_lockstep_comparison(window, qtbot) -> None
     assert len(levels) == 1 and levels == {panel.levels()}  # one colour scale
 
     window.stop_comparison()
-    assert not window.compare.active and window.controls.isEnabled()
+    assert not window.compare.active and window.controls_dock.isVisible()
     assert window.config.activation == "tanh"  # the single run is back as it was
 
 
@@ -104,7 +104,7 @@ def test_readout_and_map_follow_the_config(window, qtbot) -> None:
     assert shown.compounded == pytest.approx(expected.compounded)
     assert "vanishing" in window.readout.text()
     window.menus.show_map.trigger()  # Ctrl+M: the map tab
-    assert window.single.tabs.currentWidget() is window.chaos_map
+    assert window.chaos_map.isVisible()
     assert window.chaos_map.marker_position() == pytest.approx(map_point(config))
     # Doubling the init gain moves the dot to twice the weight scale at once.
     window.controls.widget_for("init_gain").setValue(2.0)

@@ -60,17 +60,21 @@ def test_step_takes_exactly_one(controller, qtbot) -> None:
     assert snaps[-1].state == "paused"
 
 
+# 100 linear layers, W = 2I: diverges at step 1.
+EXPLODING = Config(
+    depth=100,
+    width=8,
+    input_dim=8,
+    output_dim=8,
+    activation="linear",
+    init="identity",
+    init_gain=2.0,
+    batch_size=8,
+)
+
+
 def test_divergence_stops_the_run(controller, qtbot) -> None:
-    exploding = Config(
-        depth=100,
-        width=8,
-        input_dim=8,
-        output_dim=8,
-        activation="linear",
-        init="identity",
-        init_gain=2.0,
-        batch_size=8,
-    )
+    exploding = EXPLODING
     controller.reset(exploding)
     controller.set_speed(float("inf"))
     controller.play()
@@ -146,16 +150,7 @@ def test_stop_before_the_process_started(qtbot) -> None:
 
 
 def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> None:
-    exploding = Config(
-        depth=100,
-        width=8,
-        input_dim=8,
-        output_dim=8,
-        activation="linear",
-        init="identity",
-        init_gain=2.0,
-        batch_size=8,
-    )
+    exploding = EXPLODING
     configs = (SMALL, exploding, SMALL.replace(activation="relu"))
     controller.reset_runs(configs)
     controller.set_speed(float("inf"))

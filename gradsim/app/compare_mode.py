@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from gradsim.app.compare_panel import ComparePanel
 from gradsim.app.themes import Theme
 from gradsim.engine.config import Config
+
+if TYPE_CHECKING:  # imported on first use: most sessions never compare (~20 ms of start-up)
+    from gradsim.app.compare_panel import ComparePanel
 
 
 class CompareMode(QObject):
@@ -48,6 +51,8 @@ class CompareMode(QObject):
     ) -> None:
         """Show ``runs`` side by side, paused at step 0 (ValueError for a bad set of runs)."""
         if self.panel is None:
+            from gradsim.app.compare_panel import ComparePanel
+
             self.panel = ComparePanel(theme=theme)
             self.panel.playingChanged.connect(self.playingChanged.emit)
             self.panel.stateChanged.connect(self._finish_opening)

@@ -36,6 +36,7 @@ from gradsim.engine.presets import Preset, list_presets
 from gradsim.engine.recording import Recorder
 
 if TYPE_CHECKING:
+    from gradsim.app.theory_panel import ChaosMap
     from gradsim.engine.theory import TheoryProfile
 
 FRAME_MS = 33  # ~30 frames per second: plots show the latest snapshot, stale ones are skipped
@@ -85,7 +86,8 @@ class MainWindow(LectureCommands, QMainWindow):
         self.controller = self.driver.controller  # tests and benchmarks talk to it directly
         self._apply_preset_view()
         self.driver.reset(self._config)
-        self._apply_look()
+        if self._theme is not DEFAULT_THEME:  # the views are built in the default look
+            self._apply_look()
         self.menus.theme_actions[self._theme.name].setChecked(True)
 
         self._frame_timer = QTimer(self)
@@ -181,7 +183,6 @@ class MainWindow(LectureCommands, QMainWindow):
         self.heatmap = self.single.heatmap
         self.loss_plot = self.single.loss_plot
         self.profile_plot = self.single.profile_plot
-        self.chaos_map = self.single.chaos_map
         self.readout = self.single.readout
         self.toolbar.show_levels(*self.heatmap.levels())
         self.single.tabs.currentChanged.connect(
@@ -265,12 +266,8 @@ class MainWindow(LectureCommands, QMainWindow):
     def _after_mode_change(self) -> None:
         """Single run or comparison: controls, banner, levels and captions follow."""
         comparing = self.compare.active
-        self.controls.setEnabled(not comparing)
-        self.controls_dock.setToolTip(
-            "Settings of the single run: leave the comparison (Compare menu) to edit them"
-            if comparing
-            else ""
-        )
+        # The settings are the single run's: out of the way while comparing.
+        self._sync_dock()
         self.menus.stop_comparing.setEnabled(comparing)
         if comparing:
             self.banner.hide()
@@ -346,6 +343,12 @@ class MainWindow(LectureCommands, QMainWindow):
     def _set_presenting(self, on: bool, scale: float) -> None:
         self._font_scale = scale
         self._apply_look()
+        self._sync_dock()
+
+    def _sync_dock(self) -> None:
+        """The settings dock shows for a single run outside presentation mode."""
+        if not self.presentation.active:
+            self.controls_dock.setVisible(not self.compare.active)
 
     def _apply_look(self) -> None:
         """Theme (high-contrast in presentation mode) and font scale on every view."""
@@ -357,6 +360,10 @@ class MainWindow(LectureCommands, QMainWindow):
         background = theme.background if theme.projector else "none"
         self.centralWidget().setStyleSheet(f"QWidget#central {{ background: {background}; }}")
         self._dirty = True
+
+    @property
+    def chaos_map(self) -> ChaosMap:
+        return self.single.chaos_map
 
     @property
     def theme(self) -> Theme:

@@ -31,6 +31,7 @@ class Shot:
     metric: str | None = None
     theme: str | None = None  # "dark" / "light"; None: dark
     present: bool = False  # presentation look (controls hidden, projector fonts)
+    show_map: bool = False  # the order-to-chaos map in place of the layer profile
     config: Config | None = None
     preset: Preset | None = None
     compare: list[tuple[str, Config]] = field(default_factory=list)
@@ -58,6 +59,8 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> QImage:
             window.presentation.set_active(True, fullscreen=False)
         _stage(window, shot)
         _settle(window, timeout_s)
+        if shot.show_map:
+            window.single.show_map(True)
         image = window.grab().toImage()
         if image.width() != shot.size[0] or image.height() != shot.size[1]:
             image = image.scaled(*shot.size)

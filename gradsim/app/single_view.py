@@ -9,21 +9,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gradsim.app.heatmap import HeatmapView
 from gradsim.app.plots import LossPlot, ProfilePlot
 from gradsim.app.themes import Theme
-from gradsim.app.theory_panel import ChaosMap, TheoryReadout
+from gradsim.app.theory_readout import TheoryReadout
 from gradsim.engine.config import Config
 from gradsim.engine.recording import Recorder
-from gradsim.engine.theory_summary import predict_cached, summarize
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the theory and the map load on first use, after the first paint
+    from gradsim.app.theory_panel import ChaosMap
     from gradsim.engine.theory import TheoryProfile
 
 PROFILE_TAB, MAP_TAB = 0, 1
+THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
 
 
 def theory_line(
@@ -56,14 +57,21 @@ class SingleRunView(QSplitter):
         self.heatmap.levelsChanged.connect(self.levelsChanged.emit)
         self.loss_plot = LossPlot()
         self.profile_plot = ProfilePlot()
-        self.chaos_map = ChaosMap()
+        self._chaos_map: ChaosMap | None = None  # built when first shown (~30 ms)
+        self._map_page = QWidget()
+        QVBoxLayout(self._map_page).setContentsMargins(0, 0, 0, 0)
+        self._theory_config: Config | None = None
+        self._theory_pending: tuple[Config, TheoryProfile | None] | None = None
+        self._theory_ready = self._theory_scheduled = False
+        self._look: tuple[Theme, float] | None = None
         self.readout = TheoryReadout()
         # The profile and the map share the space under the loss: a tab each, so both stay
         # large enough to read; the readout (one sentence) stays visible under either.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.profile_plot, "Layer profile")
-        self.tabs.addTab(self.chaos_map, "Order-to-chaos map")
+        self.tabs.addTab(self._map_page, "Order-to-chaos map")
+        self.tabs.currentChanged.connect(lambda index: self.chaos_map if index == MAP_TAB else None)
         self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
         self.tabs.setTabToolTip(
             MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
@@ -84,17 +92,56 @@ class SingleRunView(QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
 
+    @property
+    def chaos_map(self) -> ChaosMap:
+        """The order-to-chaos map (made on first use: start-up need not pay for it)."""
+        if self._chaos_map is None:
+            from gradsim.app.theory_panel import ChaosMap
+
+            self._chaos_map = ChaosMap()
+            self._map_page.layout().addWidget(self._chaos_map)
+            self._chaos_map.show()  # now, not at the next event loop pass
+            if self._look is not None:
+                self._chaos_map.set_theme(self._look[0])
+                self._chaos_map.set_font_scale(self._look[1])
+            if self._theory_config is not None:
+                self._chaos_map.set_config(self._theory_config)
+        return self._chaos_map
+
     def show_map(self, on: bool = True) -> None:
         """Show the order-to-chaos map (or the layer profile) under the loss."""
         self.tabs.setCurrentIndex(MAP_TAB if on else PROFILE_TAB)
 
     def set_theory(self, config: Config, profile: TheoryProfile | None) -> None:
-        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input)."""
+        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input).
+
+        The very first call waits until just after the window's first paint; later calls
+        (and calls made while it waits, latest wins) apply at once."""
+        self._theory_pending = (config, profile)
+        if self._theory_ready:
+            self._apply_theory()
+        elif not self._theory_scheduled:
+            self._theory_scheduled = True
+            QTimer.singleShot(THEORY_DELAY_MS, self._apply_theory)
+
+    def _apply_theory(self) -> None:
+        from gradsim.engine.theory_summary import predict_cached, summarize
+
+        self._theory_ready = True
+        if self._theory_pending is None:
+            return
+        config, profile = self._theory_pending
+        self._theory_pending = None
         self.readout.set_summary(summarize(config, profile or predict_cached(config)))
-        self.chaos_map.set_config(config)
+        self._theory_config = config
+        if self._chaos_map is not None:
+            self._chaos_map.set_config(config)
 
     def set_look(self, theme: Theme, font_scale: float) -> None:
-        views = (self.heatmap, self.loss_plot, self.profile_plot, self.chaos_map, self.readout)
+        self._look = (theme, font_scale)
+        views = [self.heatmap, self.loss_plot, self.profile_plot, self.readout]
+        if self._chaos_map is not None:
+            views.append(self._chaos_map)
         for view in views:
             view.set_theme(theme)
             view.set_font_scale(font_scale)

@@ -10,7 +10,6 @@ gradient by √χ. Blue is order (gradients vanish), red is chaos (they explode)
 from __future__ import annotations
 
 import functools
-import html
 import math
 
 import numpy as np
@@ -19,11 +18,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app.plot_parts import BASE_LABEL_PT, BASE_TICK_PT, style_axis
 from gradsim.app.themes import DEFAULT_THEME, Theme
+from gradsim.app.theory_readout import TheoryReadout, font_of
 from gradsim.engine import theory
 from gradsim.engine.config import Config
 from gradsim.engine.theory import TheoryProfile
 from gradsim.engine.theory_summary import (
-    GradientSummary,
     map_point,
     predict_cached,
     short_reason,
@@ -43,10 +42,6 @@ _RDBU = "#053061 #2166ac #4393c3 #92c5de #d1e5f0 #f7f7f7 #fddbc7 #f4a582 #d6604d
 CMAP = pg.ColorMap(np.linspace(0.0, 1.0, 11), [QtGui.QColor(c) for c in _RDBU.split()])
 MARKER = (240, 228, 66)  # Okabe-Ito yellow with a black rim: visible on blue, white and red
 EDGE_PEN = (0, 0, 0)  # the χ = 1 line lies on the white middle of the ramp: black shows best
-_VERDICT_COLORS = {  # readout text on the window colour, matching the map's blue and red
-    "dark": {"vanishing": "#6fb3e8", "exploding": "#f4866b"},
-    "light": {"vanishing": "#2166ac", "exploding": "#b2182b"},
-}
 
 
 @functools.lru_cache(maxsize=16)
@@ -81,12 +76,6 @@ def _upsample(values: np.ndarray, k: int) -> np.ndarray:
         t = (fine - lo)[:, None] if axis == 0 else (fine - lo)[None, :]
         values = np.take(values, lo, axis) * (1 - t) + np.take(values, lo + 1, axis) * t
     return values
-
-
-def _font(points: float) -> QtGui.QFont:
-    font = QtGui.QFont()
-    font.setPointSizeF(points)
-    return font
 
 
 def _html(text: str, color: str, points: float) -> str:
@@ -305,7 +294,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
         theme, scale, fg = self._theme, self._scale, self._theme.foreground
         self.setBackground(theme.background)
         pen = pg.mkPen(fg)
-        tick_font, label_font = _font(BASE_TICK_PT * scale), _font(BASE_LABEL_PT * scale)
+        tick_font, label_font = font_of(BASE_TICK_PT * scale), font_of(BASE_LABEL_PT * scale)
         tick_h = QtGui.QFontMetrics(tick_font).height()
         bottom_h = tick_h + QtGui.QFontMetrics(label_font).height() + 12
         axes = {"bottom": "σ_w  (weight std × √fan_in)", "left": "σ_b  (bias size)"}
@@ -335,61 +324,6 @@ class ChaosMap(pg.GraphicsLayoutWidget):
         self._style_marker()
         self._update_texts()
         self.ci.layout.activate()
-
-
-class TheoryReadout(QtWidgets.QLabel):
-    """The summary sentence, verdict in colour and bold; the details in the tooltip."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.setWordWrap(True)
-        policy = QtWidgets.QSizePolicy.Policy
-        self.setSizePolicy(policy.Preferred, policy.Minimum)
-        self._theme, self._scale = DEFAULT_THEME, 1.0
-        self._summary: GradientSummary | None = None
-        self._restyle()
-
-    @property
-    def summary(self) -> GradientSummary | None:
-        """What the readout shows (None before a config)."""
-        return self._summary
-
-    def set_summary(self, summary: GradientSummary) -> None:
-        self._summary = summary
-        self.setToolTip(summary.note)
-        self._render()
-
-    def set_font_scale(self, scale: float) -> None:
-        self._scale = float(scale)
-        self._restyle()
-
-    def set_theme(self, theme: Theme) -> None:
-        self._theme = theme
-        self._restyle()
-
-    def _restyle(self) -> None:
-        self.setFont(_font(BASE_TICK_PT * 1.1 * self._scale))
-        theme = self._theme
-        self.setStyleSheet(
-            f"QLabel {{ color: {theme.window_text}; background: {theme.window};"
-            f" padding: {round(6 * self._scale)}px; }}"
-        )
-        self._render()
-
-    def _render(self) -> None:
-        summary = self._summary
-        if summary is None:
-            self.setText("")
-            return
-        text, verdict = summary.text, summary.verdict
-        color = _VERDICT_COLORS["dark" if self._theme.is_dark else "light"].get(verdict)
-        if summary.available and text.endswith(verdict):  # the verdict closes the sentence
-            head = html.escape(text[: -len(verdict)])
-            color = color or self._theme.window_text
-            self.setText(f'{head}<b><span style="color:{color}">{verdict}</span></b>')
-        else:
-            self.setText(html.escape(text))
 
 
 class TheoryPanel(QtWidgets.QWidget):

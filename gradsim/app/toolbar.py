@@ -81,8 +81,10 @@ class Toolbar(QObject):
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i][1]))
 
         self.presets_button = QToolButton(parent)
-        self.presets_button.setText("Lessons")
-        self.presets_button.setToolTip("Ready-made lessons: each one shows one effect")
+        self.presets_button.setText("Presets")
+        self.presets_button.setToolTip(
+            "Ready-made runs: each one shows one effect (Lesson menu: whole lessons)"
+        )
         self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.presets_button)
         for preset in presets:
