@@ -35,6 +35,9 @@ from gradsim.app.themes import DEFAULT_THEME, Theme
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values) of one run
 
 
+LOSS_MIN_HEIGHT = 180  # pixels at font scale 1
+
+
 class CompareLossPlot(BasePlot):
     """Every run's loss against step, one line each on a log axis, with a legend of labels.
 
@@ -225,7 +228,7 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
     def _restyle(self) -> None:
         # A fixed axis width for the widest tick: auto-sized colour bar axes crashed at exit
         # (see heatmap.py). The key under the grid says the scale is shared.
-        label = f"{self._metric or 'value'} (log scale)"
+        label = self._metric or "value"  # short: it must fit the bar's height at any size
         scale = self._font_scale
         parts.style_axis(self.bar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=self._theme)
         self.setFixedWidth(int(self.bar.axis.minimumWidth()) + 22 + 16)
@@ -287,7 +290,7 @@ class CompareView(QtWidgets.QWidget):
         self.key.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.key, 2 * rows, 0, 1, cols + 1)
         self.loss_plot = CompareLossPlot(labels, theme)
-        self.loss_plot.setMinimumHeight(180)
+        self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
 
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         splitter.addWidget(grid_widget)
@@ -384,6 +387,7 @@ class CompareView(QtWidgets.QWidget):
         self._font_scale = float(scale)
         for widget in (*self.heatmaps, self.loss_plot):
             widget.set_font_scale(scale)
+        self.loss_plot.setMinimumHeight(round(LOSS_MIN_HEIGHT * scale))  # room for its ticks
         self.color_bar.set_text(self._metric, scale)
         for i in range(len(self.titles)):
             self._write_title(i)

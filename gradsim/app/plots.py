@@ -109,7 +109,8 @@ class BasePlot(pg.PlotWidget):
         bottom, left = self._labels
         style_axis(self.plotItem.getAxis("bottom"), bottom, self._font_scale, theme=self._theme)
         left_axis = self.plotItem.getAxis("left")
-        widest = "10⁻³⁰⁰" if isinstance(left_axis, LogAxis) else "2000"
+        # Log ticks read "10⁻³⁰⁰" over wide ranges but "0.0005" over narrow ones: the wider.
+        widest = "0.0005" if isinstance(left_axis, LogAxis) else "2000"
         style_axis(left_axis, left, self._font_scale, widest_tick=widest, theme=self._theme)
 
     def _set_title(self, text: str, force: bool = False) -> None:

@@ -89,6 +89,8 @@ class PresentationMode(QObject):
                 window.showFullScreen()
                 screen = window.screen()
                 lines = screen.geometry().height() if screen is not None else REFERENCE_LINES
+                if screen is not None:  # without a window manager, full screen is only a hint
+                    window.setGeometry(screen.geometry())
             else:
                 lines = window.height()
             self._fullscreen = fullscreen

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the theory and the map load on first use, after the first p
     from gradsim.engine.theory import TheoryProfile
 
 PROFILE_TAB, MAP_TAB = 0, 1
+HEATMAP_SHARE, HEATMAP_SHARE_PRESENTING = 0.6, 0.52  # of the width, next to the side column
 THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
 
 
@@ -145,9 +146,12 @@ class SingleRunView(QSplitter):
         for view in views:
             view.set_theme(theme)
             view.set_font_scale(font_scale)
-        font = self.tabs.font()
-        font.setPixelSize(round(12 * font_scale * 96 / 72))
-        self.tabs.tabBar().setFont(font)
+        pixels = round(10 * font_scale * 96 / 72)
+        self.tabs.tabBar().setStyleSheet(f"QTabBar {{ font-size: {pixels}px; }}")
+        # Projector fonts need a wider right column for the profile's title and legend.
+        share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
+        total = sum(self.sizes()) or self.width()
+        self.setSizes([round(total * share), round(total * (1 - share))])
 
     def draw(
         self, history: Recorder, metric: str, window: int | None, theory: TheoryProfile | None
