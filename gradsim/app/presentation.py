@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
@@ -46,6 +46,7 @@ class PresentationMode(QObject):
         self._hidden: list[QWidget] = []
         self._was_maximized = False
         self._fullscreen = False
+        self._normal_geometry: QRect | None = None
         self.toggle_action = QAction("Presentation mode", window)
         self.toggle_action.setCheckable(True)
         self.toggle_action.setShortcuts([QKeySequence("F5"), QKeySequence("F11")])
@@ -86,11 +87,12 @@ class PresentationMode(QObject):
             for widget in self._hidden:
                 widget.hide()
             if fullscreen:
-                window.showFullScreen()
+                self._normal_geometry = window.geometry()
                 screen = window.screen()
-                lines = screen.geometry().height() if screen is not None else REFERENCE_LINES
                 if screen is not None:  # without a window manager, full screen is only a hint
                     window.setGeometry(screen.geometry())
+                window.showFullScreen()
+                lines = screen.geometry().height() if screen is not None else REFERENCE_LINES
             else:
                 lines = window.height()
             self._fullscreen = fullscreen
@@ -105,5 +107,7 @@ class PresentationMode(QObject):
                 window.showMaximized()
             else:
                 window.showNormal()
+                if self._normal_geometry is not None:
+                    window.setGeometry(self._normal_geometry)
             self._apply_look(False, 1.0)
         self.toggled.emit(on)
