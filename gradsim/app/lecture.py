@@ -117,6 +117,24 @@ class LectureCommands:
         self.compare_dialog = dialog  # tests reach it
         dialog.open()
 
+    def _caption(self) -> tuple[str, str]:
+        """Title and caption over the plots (and the scene counter): the scene's in a lesson,
+        else the comparison's, the preset's or the custom configuration's."""
+        scene, lesson = self.lessons.scene, self.lessons.lesson
+        if scene is not None and lesson is not None:
+            self.caption_bar.set_counter(self.lessons.index, len(lesson.scenes))
+            edited = not scene.compare and scene.config != self._config
+            return scene.title + (" (settings changed)" if edited else ""), scene.caption
+        self.caption_bar.set_counter(None, 0)
+        if self.compare.active:
+            return "Comparison: " + " vs ".join(self._compare_labels), (
+                "Same data and seed, one step at a time for every run, and one colour"
+                " scale: a colour means the same size in every heatmap. Press Space."
+            )
+        if self._preset is not None and self._preset.config == self._config:
+            return self._preset.title, self._preset.description
+        return "Custom configuration", "Your own settings: press Space to train."
+
     # -- messages ------------------------------------------------------------------------------
     def show_error(self, title: str, text: str) -> None:
         """A message box that does not block the event loop (training and drawing go on)."""

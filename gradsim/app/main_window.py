@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
-    QLabel,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradsim import __version__
+from gradsim.app.banner import DivergenceBanner
 from gradsim.app.caption_bar import CaptionBar
 from gradsim.app.compare_mode import CompareMode
 from gradsim.app.controls import ControlsPanel
@@ -127,14 +127,7 @@ class MainWindow(LectureCommands, QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
 
         self.caption_bar = CaptionBar()
-        self.banner = QLabel()
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "QLabel#banner { background: #b3261e; color: white; font-weight: bold;"
-            " padding: 8px; border-radius: 4px; }"
-        )
-        self.banner.hide()
+        self.banner = DivergenceBanner()
 
         self.stack = QStackedWidget()
         self.stack.addWidget(self._build_single_view())
@@ -304,25 +297,7 @@ class MainWindow(LectureCommands, QMainWindow):
     def _apply_preset_view(self) -> None:
         self.toolbar.set_metric(self._metric)
         self.heatmap.set_metric(self._metric)
-        scene = self.lessons.scene
-        lesson = self.lessons.lesson
-        if scene is not None and lesson is not None:
-            edited = not scene.compare and scene.config != self._config
-            title = scene.title + (" (settings changed)" if edited else "")
-            text = scene.caption
-            self.caption_bar.set_counter(self.lessons.index, len(lesson.scenes))
-        else:
-            if self.compare.active:
-                title = "Comparison: " + " vs ".join(self._compare_labels)
-                text = (
-                    "Same data and seed, one step at a time for every run, and one colour"
-                    " scale: a colour means the same size in every heatmap. Press Space."
-                )
-            elif self._preset is not None and self._preset.config == self._config:
-                title, text = self._preset.title, self._preset.description
-            else:
-                title, text = "Custom configuration", "Your own settings: press Space to train."
-            self.caption_bar.set_counter(None, 0)
+        title, text = self._caption()
         self.caption_bar.set_text(title, text)
         self.setWindowTitle(f"gradsim {__version__} — {title}")
         self.single.set_theory(self._config, self._current_theory())
@@ -395,20 +370,7 @@ class MainWindow(LectureCommands, QMainWindow):
         self.driver.absorb(snapshot)
         if not self.compare.active:
             self.toolbar.set_playing(snapshot.state == "running")
-            self._update_banner(snapshot)
-
-    def _update_banner(self, snapshot: Snapshot) -> None:
-        if snapshot.error:
-            self.banner.setText(snapshot.error)
-            self.banner.show()
-        elif snapshot.state == "diverged" and self._history.diverged_at is not None:
-            self.banner.setText(
-                f"Diverged at step {self._history.diverged_at}: "
-                f"{self._history.divergence_reason}. Training stopped; press R to start again."
-            )
-            self.banner.show()
-        else:
-            self.banner.hide()
+            self.banner.show_for(snapshot, self._history)
 
     def refresh_status(self) -> None:
         """Update the status bar text (on a slower timer than the plots)."""
