@@ -148,7 +148,11 @@ def error_line(line: str) -> None:
 def build_config(
     preset_id: str | None, path: str | None, assignments: list[str]
 ) -> tuple[Config, str]:
-    """The run's config and how to name it in the summary; bad input raises UsageError."""
+    """The run's config and how to name it in the summary; bad input raises UsageError.
+
+    A CSV dataset is read here, so that its sizes and loss are in the config (and a bad file
+    is one error line) before anything trains.
+    """
     try:
         if preset_id is not None:
             config, label = load_preset(preset_id).config, preset_id
@@ -160,7 +164,10 @@ def build_config(
             config = apply_assignments(config, assignments)
             custom = preset_id is None and path is None
             label = "a custom config" if custom else f"{label}, modified"
-    except ConfigError as exc:
+        from gradsim.engine.csv_data import resolve_data
+
+        config = resolve_data(config)  # dataset = "csv": the file decides the sizes and loss
+    except ConfigError as exc:  # CsvDataError included
         raise UsageError(str(exc)) from exc
     return config, label
 

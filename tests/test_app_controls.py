@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QLabel,
+    QLineEdit,
     QScrollArea,
     QSpinBox,
 )
@@ -57,13 +58,24 @@ EVERY_FIELD_CHANGED = (
     "depth=2000 width=4096 input_dim=3 output_dim=3 activation=leaky_relu leaky_slope=0.2 "
     "init=identity init_gain=1.1 bias_init=-0.25 batchnorm=true residual=true optimizer=adam "
     "learning_rate=3e-4 momentum=0.95 grad_clip=12.5 batch_size=65536 dataset=spirals "
-    "loss=cross_entropy dtype=float32 seed=4294967295"
+    "loss=cross_entropy dtype=float32 seed=4294967295 data_path=/data/x.csv target_column=y "
+    "task=regression"
 )
 ODD_CONFIGS = [
     Config(),
     apply_assignments(Config(), EVERY_FIELD_CHANGED.split()),
     Config(learning_rate=1e-7, init_gain=0.0012345678912345, bias_init=1e6, grad_clip=1e12),
     Config(dataset="blobs", output_dim=2, input_dim=1, learning_rate=0.0),
+    # set_config shows a config without reading its file (it may be gone since).
+    Config(
+        dataset="csv",
+        data_path="/gone/iris.csv",
+        target_column="species",
+        task="auto",
+        input_dim=4,
+        output_dim=3,
+        loss="cross_entropy",
+    ),
 ]
 
 
@@ -178,6 +190,8 @@ def test_control_tooltip_and_range_come_from_fields(panel, name):
         assert [widget.itemData(i) for i in range(widget.count())] == list(spec.choices)
     elif spec.kind is bool:
         assert isinstance(widget, QCheckBox)
+    elif spec.kind is str:
+        assert isinstance(widget, QLineEdit)
     elif spec.kind is int:
         assert isinstance(widget, (QSpinBox, WideIntSpinBox))
         assert (widget.minimum(), widget.maximum()) == (spec.low, spec.high)
@@ -443,3 +457,74 @@ def test_wide_int_holds_the_whole_seed_range(qtbot):
     assert box.validate("1.5", 3)[0] == INVALID
     assert box.validate("-1", 2)[0] == INVALID
     assert isinstance(box, QDoubleSpinBox)
+
+
+# -- dataset = "csv" --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def iris(tmp_path):
+    rows = [f"{i % 7},{i % 5},{i % 3}" for i in range(30)]
+    path = tmp_path / "iris.csv"
+    path.write_text("sepal,petal,label\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _choose_dataset(panel, dataset):
+    combo = panel.widget_for("dataset")
+    combo.setCurrentIndex(combo.findData(dataset))
+
+
+def test_choosing_csv_reads_the_file_and_greys_what_it_sets(panel, received, iris):
+    panel.set_config(Config(data_path=str(iris)))  # a file chosen before, then another dataset
+    assert not panel.widget_for("target_column").isEnabled()
+    _choose_dataset(panel, "csv")
+    assert len(received) == 1
+    config = received[0]
+    assert (config.dataset, config.input_dim, config.output_dim) == ("csv", 2, 3)
+    assert (config.loss, config.batch_size) == ("cross_entropy", 30)  # 30 rows: full batch
+    assert panel.config() == config
+    for name in ("input_dim", "output_dim", "loss"):
+        assert not panel.widget_for(name).isEnabled()
+        assert "the file sets this" in panel.widget_for(name).toolTip()
+    path_field = panel.widget_for("data_path")
+    assert path_field.isEnabled() and path_field.isReadOnly()
+    assert path_field.text() == "iris.csv"
+    assert escape(str(iris), quote=False) in path_field.toolTip()
+    _choose_dataset(panel, "teacher")
+    assert received[-1].input_dim == 2  # kept, as other switches keep values
+    assert panel.widget_for("input_dim").isEnabled()
+    assert not panel.widget_for("data_path").isEnabled()
+
+
+def test_csv_without_a_file_is_shown_not_emitted(panel, received):
+    _choose_dataset(panel, "csv")
+    assert received == []
+    assert "needs data_path" in panel.error_text()
+    assert panel.config() == Config()
+    assert panel.widget_for("data_path").placeholderText().startswith("none")
+
+
+def test_target_column_is_typed_and_a_bad_one_is_shown(qtbot, panel, received, iris):
+    panel.set_config(Config(dataset="csv", data_path=str(iris), input_dim=2, output_dim=3,
+                            loss="cross_entropy", batch_size=30))  # fmt: skip
+    edit = panel.widget_for("target_column")
+    qtbot.keyClicks(edit, "sepal")
+    assert received == []  # nothing while typing
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert [(c.target_column, c.output_dim) for c in received] == [("sepal", 7)]
+    edit.selectAll()
+    qtbot.keyClicks(edit, "species")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert len(received) == 1
+    assert "iris.csv has no column 'species'" in panel.error_text()
+    assert "sepal, petal, label" in panel.error_text()
+
+
+def test_batch_size_above_the_row_count_shows_the_rows(panel, received, iris):
+    panel.set_config(Config(dataset="csv", data_path=str(iris), input_dim=2, output_dim=3,
+                            loss="cross_entropy", batch_size=20))  # fmt: skip
+    panel.widget_for("batch_size").setValue(64)
+    assert [c.batch_size for c in received] == [30]
+    assert panel.widget_for("batch_size").value() == 30
+    assert "row count" in panel.widget_for("batch_size").toolTip()

@@ -19,6 +19,11 @@ from gradsim.engine.config import FIELDS, Config, ConfigError, apply_assignments
         ({"learning_rate": float("nan")}, "learning_rate = nan is not allowed"),
         ({"depth": True}, "depth = True is not allowed"),
         ({"output_dim": 1, "loss": "cross_entropy"}, "classification needs output_dim >= 2"),
+        ({"dataset": "csv"}, "dataset = 'csv' needs data_path, the CSV file to train on"),
+        ({"dataset": "csv", "data_path": "  "}, "dataset = 'csv' needs data_path"),
+        ({"task": "guess"}, "task = 'guess' is not allowed: expected one of auto, classif"),
+        ({"data_path": 3}, "data_path = 3 is not allowed: expected any text"),
+        ({"target_column": None}, "target_column = None is not allowed: expected any text"),
     ],
 )
 def test_bad_values_are_named(changes: dict, expected: str) -> None:
@@ -41,6 +46,22 @@ def test_toml_round_trip(tmp_path) -> None:
     assert Config.load(path) == config
 
 
+def test_toml_round_trip_of_data_fields(tmp_path) -> None:
+    config = Config(
+        dataset="csv", data_path='C:\\data\\"my" file ö.csv', target_column="y", task="regression"
+    )
+    path = tmp_path / "run.toml"
+    config.save(path)
+    assert Config.load(path) == config
+
+
+def test_data_fields_default_to_unused() -> None:
+    """Configs and presets written before the CSV dataset load unchanged."""
+    config = Config.from_toml('depth = 3\ndataset = "spirals"\n')
+    assert (config.data_path, config.target_column, config.task) == ("", "", "auto")
+    assert Config(data_path="unused.csv").dataset == "teacher"  # allowed, ignored
+
+
 def test_load_reports_unreadable_and_malformed_files(tmp_path) -> None:
     with pytest.raises(ConfigError, match="cannot read config file"):
         Config.load(tmp_path / "missing.toml")
@@ -59,6 +80,8 @@ def test_load_reports_unreadable_and_malformed_files(tmp_path) -> None:
         ("activation=relu", "activation", "relu"),
         ('activation="tanh"', "activation", "tanh"),
         (" init_gain = 2 ", "init_gain", 2),
+        ("data_path=/tmp/my data.csv", "data_path", "/tmp/my data.csv"),
+        ('target_column="class"', "target_column", "class"),
     ],
 )
 def test_set_parses_toml_values_or_bare_strings(item: str, key: str, value: object) -> None:

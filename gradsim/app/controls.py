@@ -4,6 +4,11 @@ The panel only ever emits valid configs. Ranges come from ``FIELDS``; output_dim
 rises to 2 while the run is a classification; anything ``Config`` still rejects is shown in
 a red label instead of being emitted. It emits whole configs so the main window can diff
 against the previous one (``LIVE_FIELDS``) to choose between a live update and a restart.
+
+With dataset = "csv" the file decides inputs, outputs and loss: the panel reads it
+(``resolve_data``) before emitting, shows those three greyed, and shows a bad file's error in
+the red label. The file itself is chosen elsewhere (the window's Data menu, via
+``set_config``): the panel shows its name only.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -22,6 +28,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QLabel,
+    QLineEdit,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -29,69 +36,43 @@ from PySide6.QtWidgets import (
 )
 
 from gradsim.app.spinboxes import FloatSpinBox, WideIntSpinBox
-from gradsim.engine.config import FIELDS, Config, ConfigError, FieldSpec
+from gradsim.engine.config import FIELDS, FILE_DATASETS, Config, ConfigError, FieldSpec
+from gradsim.engine.csv_data import resolve_data
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Network", ("depth", "width", "activation", "leaky_slope", "batchnorm", "residual")),
     ("Initialization", ("init", "init_gain", "bias_init")),
-    (
-        "Training",
-        (
-            "optimizer",
-            "learning_rate",
-            "momentum",
-            "grad_clip",
-            "batch_size",
-            "dataset",
-            "loss",
-            "dtype",
-            "seed",
-        ),
-    ),
-    ("Data shape", ("input_dim", "output_dim")),
-)
+    ("Training", ("optimizer", "learning_rate", "momentum", "grad_clip", "batch_size", "loss",
+                  "dtype", "seed")),
+    ("Data", ("dataset", "data_path", "target_column", "task", "input_dim", "output_dim")),
+)  # fmt: skip
+# Used by dataset = "csv" only; and what a CSV file decides instead of the controls.
+FILE_ONLY_FIELDS = ("data_path", "target_column", "task")
+SET_BY_FILE_FIELDS = ("input_dim", "output_dim", "loss")
+SET_BY_FILE_NOTE = "With dataset = csv the file sets this."
+BATCH_FILE_NOTE = "With dataset = csv at most the file's row count (then every row, every step)."
+NO_FILE_TEXT = "none: Data → Load CSV…"
 
 LABELS: dict[str, str] = {
-    "depth": "Depth (layers)",
-    "width": "Width (units)",
-    "input_dim": "Inputs",
-    "output_dim": "Outputs (classes)",
-    "activation": "Activation",
-    "leaky_slope": "Leaky slope",
-    "init": "Scheme",
-    "init_gain": "Init gain",
-    "bias_init": "Bias init",
-    "batchnorm": "BatchNorm",
-    "residual": "Residual",
-    "optimizer": "Optimizer",
-    "learning_rate": "Learning rate",
-    "momentum": "Momentum",
-    "grad_clip": "Gradient clip",
-    "batch_size": "Batch size",
-    "dataset": "Dataset",
-    "loss": "Loss",
-    "dtype": "Precision",
+    "depth": "Depth (layers)", "width": "Width (units)", "input_dim": "Inputs",
+    "output_dim": "Outputs (classes)", "activation": "Activation", "leaky_slope": "Leaky slope",
+    "init": "Scheme", "init_gain": "Init gain", "bias_init": "Bias init",
+    "batchnorm": "BatchNorm", "residual": "Residual", "optimizer": "Optimizer",
+    "learning_rate": "Learning rate", "momentum": "Momentum", "grad_clip": "Gradient clip",
+    "batch_size": "Batch size", "dataset": "Dataset", "data_path": "Data file",
+    "target_column": "Target column", "task": "Task", "loss": "Loss", "dtype": "Precision",
     "seed": "Seed",
-}
+}  # fmt: skip
 ADAM_MOMENTUM_LABEL = "Momentum / β1"
 
 # How combo entries read; the item data stays the config value.
 CHOICE_TEXT: dict[str, str] = {
-    "relu": "ReLU",
-    "leaky_relu": "leaky ReLU",
-    "elu": "ELU",
-    "selu": "SELU",
-    "gelu": "GELU",
-    "xavier_normal": "Xavier normal",
-    "xavier_uniform": "Xavier uniform",
-    "he_normal": "He normal",
-    "he_uniform": "He uniform",
-    "lecun_normal": "LeCun normal",
-    "sgd": "SGD",
-    "adam": "Adam",
-    "mse": "MSE",
-    "cross_entropy": "cross-entropy",
-}
+    "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU",
+    "xavier_normal": "Xavier normal", "xavier_uniform": "Xavier uniform",
+    "he_normal": "He normal", "he_uniform": "He uniform", "lecun_normal": "LeCun normal",
+    "sgd": "SGD", "adam": "Adam", "mse": "MSE", "cross_entropy": "cross-entropy",
+    "csv": "CSV file",
+}  # fmt: skip
 
 # Rates and thresholds span decades: their arrows walk a 1-2-5 ladder down to this floor.
 LOG_FLOORS: dict[str, float] = {"learning_rate": 1e-5, "grad_clip": 0.1}
@@ -235,6 +216,13 @@ class ControlsPanel(QWidget):
             widget = combo
         elif spec.kind is bool:
             widget = QCheckBox(LABELS[spec.name])
+        elif spec.name == "data_path":
+            widget = _PathField()
+        elif spec.kind is str:
+            edit = QLineEdit()
+            edit.setClearButtonEnabled(True)
+            edit.setPlaceholderText("last column")
+            widget = edit
         elif spec.kind is int:
             assert spec.low is not None and spec.high is not None
             if spec.high <= _INT32_MAX:
@@ -269,6 +257,8 @@ class ControlsPanel(QWidget):
             widget.toggled.connect(edited)
         elif isinstance(widget, (QSpinBox, FloatSpinBox, WideIntSpinBox)):
             widget.valueChanged.connect(edited)
+        elif isinstance(widget, QLineEdit) and not widget.isReadOnly():
+            widget.editingFinished.connect(edited)  # Return or focus out, not every keystroke
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Pass wheel events over unfocused controls on to the scroll area."""
@@ -290,6 +280,10 @@ class ControlsPanel(QWidget):
             return widget.int_value()
         if isinstance(widget, (QSpinBox, FloatSpinBox)):
             return widget.value()
+        if isinstance(widget, _PathField):
+            return widget.path()
+        if isinstance(widget, QLineEdit):
+            return widget.text().strip()
         raise TypeError(f"unexpected control {type(widget).__name__} for {name}")
 
     def _write(self, name: str, value: Any) -> None:
@@ -302,6 +296,10 @@ class ControlsPanel(QWidget):
             widget.setValue(int(value))
         elif isinstance(widget, (FloatSpinBox, WideIntSpinBox)):
             widget.setValue(float(value))
+        elif isinstance(widget, _PathField):
+            widget.set_path(str(value))
+        elif isinstance(widget, QLineEdit):
+            widget.setText(str(value))
 
     def _read_config(self) -> Config:
         return Config(**{name: self._read(name) for name in FIELDS})
@@ -314,10 +312,11 @@ class ControlsPanel(QWidget):
                 self._set_output_minimum(self._classification_selected())
         self._update_dependents()
         try:
-            config = self._read_config()
-        except ConfigError as exc:
+            config = resolve_data(self._read_config())
+        except ConfigError as exc:  # CsvDataError included
             self._show_error(str(exc))
             return
+        self._show_set_by_file(config)
         self._show_error("")
         if config != self._config:
             self._config = config
@@ -325,25 +324,43 @@ class ControlsPanel(QWidget):
 
     def _classification_selected(self) -> bool:
         """Whether the chosen loss and dataset make a classification (Config decides)."""
+        dataset = self._read("dataset")
         probe = Config(
             loss=self._read("loss"),
-            dataset=self._read("dataset"),
+            # A file's classes show in its loss (resolve_data sets it); the probe needs no file.
+            dataset="teacher" if dataset in FILE_DATASETS else dataset,
             output_dim=CLASSIFICATION_MIN_OUTPUTS,
         )
         return probe.is_classification
+
+    def _show_set_by_file(self, config: Config) -> None:
+        """Write what ``resolve_data`` chose for a CSV file into its (greyed) controls."""
+        if config.dataset not in FILE_DATASETS:
+            return
+        names = (*SET_BY_FILE_FIELDS, "batch_size")  # batch_size: at most the row count
+        with _SignalsBlocked([self._widgets[name] for name in names]):
+            self._set_output_minimum(config.is_classification)
+            for name in names:
+                self._write(name, getattr(config, name))
 
     def _set_output_minimum(self, classification: bool) -> None:
         """Raise output_dim's minimum to 2 for classification (QSpinBox bumps the value)."""
         box = self._widgets["output_dim"]
         assert isinstance(box, QSpinBox)
         low = int(FIELDS["output_dim"].low or 1)
-        if classification:
-            box.setMinimum(max(low, CLASSIFICATION_MIN_OUTPUTS))
-            note = "Classification needs at least 2 outputs, one per class."
-        else:
-            box.setMinimum(low)
-            note = ""
-        box.setToolTip(field_tooltip("output_dim", note))
+        box.setMinimum(max(low, CLASSIFICATION_MIN_OUTPUTS) if classification else low)
+        self._set_file_notes()
+
+    def _set_file_notes(self) -> None:
+        """Tooltips of the controls a CSV file sets (and output_dim's classification note)."""
+        from_file = self._read("dataset") in FILE_DATASETS
+        for name in SET_BY_FILE_FIELDS:
+            note = SET_BY_FILE_NOTE if from_file else ""
+            if name == "output_dim" and not from_file and self._widgets[name].minimum() > 1:
+                note = "Classification needs at least 2 outputs, one per class."
+            self._widgets[name].setToolTip(field_tooltip(name, note))
+        batch_note = BATCH_FILE_NOTE if from_file else ""
+        self._widgets["batch_size"].setToolTip(field_tooltip("batch_size", batch_note))
 
     def _update_dependents(self) -> None:
         """Enable controls only where they act, and name momentum as Adam calls it."""
@@ -356,10 +373,38 @@ class ControlsPanel(QWidget):
         self._labels["momentum"].setText(
             ADAM_MOMENTUM_LABEL if optimizer == "adam" else LABELS["momentum"]
         )
+        from_file = self._read("dataset") in FILE_DATASETS
+        for name in FILE_ONLY_FIELDS:
+            self._widgets[name].setEnabled(from_file)
+            self._labels[name].setEnabled(from_file)
+        for name in SET_BY_FILE_FIELDS:
+            self._widgets[name].setEnabled(not from_file)
+            self._labels[name].setEnabled(not from_file)
+        self._set_file_notes()
 
     def _show_error(self, message: str) -> None:
         self._error.setText(message)
         self._error.setVisible(bool(message))
+
+
+class _PathField(QLineEdit):
+    """Read-only: the file's name, with its full path in the tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setPlaceholderText(NO_FILE_TEXT)
+        self._path = ""
+
+    def path(self) -> str:
+        return self._path
+
+    def set_path(self, path: str) -> None:
+        self._path = path
+        self.setText(Path(path).name if path else "")
+        self.setCursorPosition(0)
+        where = f"File: {path}" if path else "No file chosen: use Data → Load CSV…"
+        self.setToolTip(field_tooltip("data_path", where))
 
 
 class _SignalsBlocked:

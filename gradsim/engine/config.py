@@ -29,10 +29,13 @@ INITS = (
     "orthogonal",
 )
 OPTIMIZERS = ("sgd", "momentum", "adam")
+# Generated from the seed; "csv" (FILE_DATASETS) reads the user's own file, data_path.
 DATASETS = ("teacher", "spirals", "circles", "blobs")
+FILE_DATASETS = ("csv",)
 CLASSIFICATION_DATASETS = ("spirals", "circles", "blobs")
 LOSSES = ("mse", "cross_entropy")
 DTYPES = ("float64", "float32")
+TASKS = ("auto", "classification", "regression")
 
 # Controls whose change needs no new network: they apply from the next step.
 LIVE_FIELDS = ("learning_rate", "momentum", "grad_clip")
@@ -59,6 +62,8 @@ class FieldSpec:
             return "one of " + ", ".join(self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.kind is str:
+            return "any text"
         kind = "an integer" if self.kind is int else "a number"
         if self.low is not None and self.high is not None:
             return f"{kind} from {self.low:g} to {self.high:g}"
@@ -165,9 +170,31 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec(
             "dataset",
             str,
-            choices=DATASETS,
+            choices=DATASETS + FILE_DATASETS,
             help="teacher: regression onto a fixed "
-            "random network; spirals, circles, blobs: classification of 2-D points.",
+            "random network; spirals, circles, blobs: classification of 2-D points; csv: "
+            "your own table from data_path (inputs, outputs and loss then come from the file).",
+        ),
+        FieldSpec(
+            "data_path",
+            str,
+            help="The CSV file dataset = csv trains on: a header row of column names, then "
+            "one comma-separated row per sample. A relative path is read from the working "
+            "directory. Unused by the other datasets.",
+        ),
+        FieldSpec(
+            "target_column",
+            str,
+            help="Name of the CSV column to predict; empty means the last column. Every "
+            "other column is an input feature and must be numeric.",
+        ),
+        FieldSpec(
+            "task",
+            str,
+            choices=TASKS,
+            help="What the CSV target is. auto: classes when the target is text, or whole "
+            "numbers with at most 20 distinct values that are at most half the row count; "
+            "otherwise regression.",
         ),
         FieldSpec("loss", str, choices=LOSSES, help="Mean squared error or softmax cross-entropy."),
         FieldSpec(
@@ -209,6 +236,9 @@ class Config:
     grad_clip: float = 0.0
     batch_size: int = 64
     dataset: str = "teacher"
+    data_path: str = ""
+    target_column: str = ""
+    task: str = "auto"
     loss: str = "mse"
     dtype: str = "float64"
     seed: int = 0
@@ -220,6 +250,11 @@ class Config:
         self._check_combination()
 
     def _check_combination(self) -> None:
+        if self.dataset in FILE_DATASETS and not self.data_path.strip():
+            raise ConfigError(
+                f"dataset = {self.dataset!r} needs data_path, the CSV file to train on "
+                "(--set data_path=FILE, or Data > Load CSV... in the app)"
+            )
         needs_classes = self.loss == "cross_entropy" or self.dataset in CLASSIFICATION_DATASETS
         if needs_classes and self.output_dim < 2:
             raise ConfigError(
@@ -318,7 +353,7 @@ def _coerce(spec: FieldSpec, value: Any) -> Any:
             return value
         raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
     if spec.kind is str:
-        if isinstance(value, str) and spec.choices and value in spec.choices:
+        if isinstance(value, str) and (spec.choices is None or value in spec.choices):
             return value
         raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

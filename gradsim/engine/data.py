@@ -1,9 +1,11 @@
-"""Training data: a fixed random teacher (regression) or 2-D classification sets.
+"""Training data: a fixed random teacher (regression), 2-D classification sets, or a CSV file.
 
-Every dataset is generated once from the run's seed, so the same config gives the same data.
-Classification sets have ``output_dim`` classes; their 2-D points are projected to
+Every generated dataset is made once from the run's seed, so the same config gives the same
+data. Classification sets have ``output_dim`` classes; their 2-D points are projected to
 ``input_dim`` features with a fixed random matrix when ``input_dim != 2``. Features are
 standardised, so the input's second moment is about 1 (the theory uses the measured value).
+A CSV dataset is the file's rows as they are (see ``csv_data``, whose ``resolve_data`` also
+lowers batch_size to the row count: a batch never repeats a row).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradsim.engine.config import Config
+from gradsim.engine.config import Config, ConfigError
+from gradsim.engine.csv_data import CsvTable, read_csv_table
 
 DATASET_SIZE = 2048
 TEACHER_HIDDEN = 32
@@ -33,7 +36,9 @@ class Dataset:
 
 
 def make_dataset(config: Config, rng: np.random.Generator) -> Dataset:
-    """Generate the config's dataset in the config's dtype."""
+    """Generate (or, for "csv", read) the config's dataset in the config's dtype."""
+    if config.dataset == "csv":
+        return _csv_dataset(config)
     size = max(DATASET_SIZE, config.batch_size)
     if config.dataset == "teacher":
         inputs = rng.standard_normal((size, config.input_dim))
@@ -53,6 +58,36 @@ def make_dataset(config: Config, rng: np.random.Generator) -> Dataset:
         inputs=_standardise(inputs).astype(dtype),
         targets=outputs.astype(dtype),
         labels=None if labels is None else labels.astype(np.int64),
+    )
+
+
+def _csv_dataset(config: Config) -> Dataset:
+    table = read_csv_table(config.data_path, config.target_column, config.task)
+    _check_shape(table, config)
+    dtype = np.dtype(config.dtype)
+    return Dataset(
+        inputs=table.features.astype(dtype),
+        targets=table.targets.astype(dtype),
+        labels=None if table.labels is None else table.labels.copy(),
+    )
+
+
+def _check_shape(table: CsvTable, config: Config) -> None:
+    """The network must fit the file: say exactly which settings would make it fit."""
+    want = {"input_dim": table.n_features, "output_dim": table.output_dim, "loss": table.loss}
+    wrong = [name for name, value in want.items() if getattr(config, name) != value]
+    fix = [f"{name} = {value!r}" for name, value in want.items()]
+    if config.batch_size > table.n_rows:
+        wrong.append("batch_size")
+        fix.append(f"batch_size <= {table.n_rows}")
+    if not wrong:
+        return
+    outputs = f"{table.output_dim} classes" if table.labels is not None else "a numeric target"
+    has = ", ".join(f"{name} = {getattr(config, name)!r}" for name in wrong)
+    raise ConfigError(
+        f"{config.data_path} has {table.n_rows} rows, {table.n_features} feature columns and "
+        f"{outputs} (column {table.target_name!r}), but the config has {has}: set "
+        f"{', '.join(fix)} (gradsim.engine.csv_data.resolve_data does this)"
     )
 
 
@@ -95,6 +130,8 @@ class BatchSampler:
     """Yields minibatch indices: a fresh random permutation per epoch, in order."""
 
     def __init__(self, size: int, batch_size: int, rng: np.random.Generator) -> None:
+        if batch_size > size:  # the network's buffers are sized for exactly batch_size rows
+            raise ValueError(f"batch_size {batch_size} exceeds the {size} samples")
         self._size = size
         self._batch = batch_size
         self._rng = rng

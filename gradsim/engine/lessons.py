@@ -64,7 +64,17 @@ from gradsim.engine.stats import STAT_NAMES
 LESSON_KEYS = ("id", "title", "scenes")
 SCENE_KEYS = ("title", "caption", "preset", "config", "set", "metric", "steps", "play", "compare")
 RUN_KEYS = ("label", "preset", "config", "set")
-SHARED_FIELDS = ("dataset", "seed", "input_dim", "output_dim", "batch_size", "loss")
+SHARED_FIELDS = (
+    "dataset",
+    "data_path",
+    "target_column",
+    "task",
+    "seed",
+    "input_dim",
+    "output_dim",
+    "batch_size",
+    "loss",
+)
 MIN_COMPARE, MAX_COMPARE = 2, 4
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 

@@ -1,0 +1,377 @@
+"""The user's own data: a CSV table of numeric features and one target column.
+
+Format: UTF-8 (a byte-order mark is fine), comma-separated, a header row of column names,
+then one row per sample; quoted fields may hold commas. Blank lines are skipped. Other
+separators are not guessed (a ';' or tab file is reported as having one column, with a hint).
+
+Task rule for ``task = "auto"``: the target is a classification when it is not numeric, or
+when it holds whole numbers only, with at most ``MAX_AUTO_CLASSES`` distinct values that
+are also at most half the row count (so labels repeat); otherwise it is a regression.
+Classes are the sorted distinct target values: numbers when every value is a number
+(1 and 1.0 are one class), otherwise the texts.
+
+Features are standardised per column (constant columns become 0), like the generated
+datasets, so the theory's E[x²] is about 1. A regression target is standardised too: the
+loss and the output gradient scale with the target's units, and a price in dollars would
+"explode" the first gradient for reasons that have nothing to do with depth.
+
+``resolve_data`` also lowers batch_size to the row count, so a small file trains full-batch:
+repeating rows to fill a bigger batch would weight some samples twice, and the config would
+not say what was trained on.
+
+Parsed tables are cached by (resolved path, mtime, size, target_column, task), so
+``resolve_data`` and the ``Simulation`` built from its config read a large file once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gradsim.engine.config import FIELDS, TASKS, Config, ConfigError
+
+MAX_AUTO_CLASSES = 20
+_CACHE_SIZE = 4
+
+
+class CsvDataError(ConfigError):
+    """The CSV file cannot be used; the message names the file, and the line and column."""
+
+
+@dataclass(frozen=True, eq=False)
+class CsvTable:
+    """A parsed, standardised CSV table. Its arrays are read-only (they are cached)."""
+
+    path: Path
+    feature_names: tuple[str, ...]
+    target_name: str
+    task: str  # "classification" or "regression"
+    features: np.ndarray  # (N, F) float64, standardised
+    targets: np.ndarray  # (N, classes) one-hot, or (N, 1) standardised values
+    labels: np.ndarray | None  # (N,) int64 class index; None for regression
+    class_names: tuple[str | int | float, ...] | None
+    target_mean: float | None = None  # regression: the raw target = mean + std * target
+    target_std: float | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.features.shape[1])
+
+    @property
+    def output_dim(self) -> int:
+        """Outputs the network needs: one per class, or 1 for regression."""
+        return int(self.targets.shape[1])
+
+    @property
+    def loss(self) -> str:
+        return "cross_entropy" if self.task == "classification" else "mse"
+
+    def summary(self) -> str:
+        """One line for a status bar, e.g. "iris.csv: 150 rows, 4 features, 3 classes"."""
+        kind = f"{self.output_dim} classes" if self.labels is not None else "regression"
+        return (
+            f"{self.path.name}: {self.n_rows} rows, {self.n_features} features, {kind} "
+            f"of {self.target_name!r}"
+        )
+
+
+_CACHE: OrderedDict[tuple[object, ...], CsvTable] = OrderedDict()
+_CACHE_LOCK = threading.Lock()  # the GUI resolves on its thread, a worker may train on another
+
+
+def read_csv_table(path: str | Path, target_column: str = "", task: str = "auto") -> CsvTable:
+    """Read, check and standardise a CSV file (cached); problems raise ``CsvDataError``."""
+    if task not in TASKS:
+        raise CsvDataError(f"task = {task!r} is not allowed: expected {FIELDS['task'].allowed()}")
+    shown = str(path)
+    resolved = Path(path).expanduser().resolve()
+    try:
+        info = os.stat(resolved)
+    except OSError as exc:
+        raise CsvDataError(f"cannot read data file {shown}: {_reason(exc)}") from exc
+    key = (str(resolved), info.st_mtime_ns, info.st_size, target_column.strip(), task)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    table = _parse(resolved, shown, target_column.strip(), task)
+    with _CACHE_LOCK:
+        _CACHE[key] = table
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return table
+
+
+def resolve_data(config: Config) -> Config:
+    """For dataset = "csv": input_dim, output_dim and loss from the file, and batch_size at
+    most its row count (a batch of every row, rather than rows repeated); else unchanged."""
+    if config.dataset != "csv":
+        return config
+    table = read_csv_table(config.data_path, config.target_column, config.task)
+    return config.replace(
+        input_dim=table.n_features,
+        output_dim=table.output_dim,
+        loss=table.loss,
+        batch_size=min(config.batch_size, table.n_rows),
+    )
+
+
+def clear_cache() -> None:
+    """Forget every parsed table."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _parse(path: Path, shown: str, target_column: str, task: str) -> CsvTable:
+    header, rows, lines = _read_records(path, shown)
+    names, target = _columns(header, rows, lines, shown, target_column)
+    feature_idx = [i for i in range(len(names)) if i != target]
+    feature_names = tuple(names[i] for i in feature_idx)
+    raw = [[row[i].strip() for i in feature_idx] for row in rows]
+    features = _standardise(_parse_features(raw, shown, lines, feature_names))
+    values = [row[target].strip() for row in rows]
+    for value, line in zip(values, lines, strict=True):
+        if not value:
+            raise CsvDataError(f"{shown}: line {line}, column {names[target]!r} is empty")
+    numbers = _numbers(values)
+    if task == "auto":
+        task = "classification" if _looks_like_classes(numbers, len(values)) else "regression"
+    labels: np.ndarray | None = None
+    classes: tuple[str | int | float, ...] | None = None
+    mean = std = None
+    if task == "regression":
+        y = _regression_target(values, numbers, shown, lines, names[target]).reshape(-1, 1)
+        with np.errstate(over="ignore"):  # informative only; the scaled targets stay finite
+            mean, std = float(np.mean(y)), float(np.std(y))
+        targets = _standardise(y)
+    else:
+        classes, labels = _classes(values, numbers, shown, names[target])
+        targets = np.zeros((len(labels), len(classes)))
+        targets[np.arange(len(labels)), labels] = 1.0
+    return CsvTable(
+        path=path,
+        feature_names=feature_names,
+        target_name=names[target],
+        task=task,
+        features=_frozen(features),
+        targets=_frozen(targets),
+        labels=None if labels is None else _frozen(labels),
+        class_names=classes,
+        target_mean=mean,
+        target_std=std,
+    )
+
+
+def _columns(
+    header: list[str], rows: list[list[str]], lines: list[int], shown: str, target_column: str
+) -> tuple[list[str], int]:
+    """Check the table's shape; return the column names and the target's index."""
+    names = [cell.strip() or f"column {i + 1}" for i, cell in enumerate(header)]
+    if len(names) < 2:
+        hint = ""
+        if any(sep in header[0] for sep in ";\t|"):
+            hint = " (gradsim reads comma-separated files only; this one looks separated by "
+            hint += "';', tabs or '|')"
+        raise CsvDataError(
+            f"{shown} has 1 column ({names[0]!r}): it needs at least one feature column and a "
+            f"target column{hint}"
+        )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise CsvDataError(
+                f"{shown}: column name {name!r} appears twice in the header (columns "
+                f"{seen[name] + 1} and {i + 1}); column names must be unique"
+            )
+        seen[name] = i
+    limit = int(FIELDS["input_dim"].high or 0)
+    if len(names) - 1 > limit:
+        raise CsvDataError(
+            f"{shown} has {len(names) - 1} feature columns; gradsim takes at most {limit}"
+        )
+    if not rows:
+        raise CsvDataError(f"{shown} has a header but no data rows")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(names):
+            raise CsvDataError(
+                f"{shown}: line {line} has {len(row)} values, the header has {len(names)}"
+            )
+    if not target_column:
+        return names, len(names) - 1
+    if target_column not in seen:
+        raise CsvDataError(
+            f"{shown} has no column {target_column!r} (target_column); its columns are: "
+            f"{', '.join(names)}"
+        )
+    return names, seen[target_column]
+
+
+def _read_records(path: Path, shown: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """The header, the data rows and each row's line number (blank lines skipped)."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        # utf-8-sig drops a byte-order mark (Excel writes one); newline="" as csv requires.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, skipinitialspace=True, strict=True)
+            try:
+                for record in reader:
+                    if len(record) <= 1 and not "".join(record).strip():
+                        continue
+                    if header is None:
+                        header = record
+                    else:
+                        rows.append(record)
+                        lines.append(reader.line_num)
+            except csv.Error as exc:
+                raise CsvDataError(f"{shown}: line {reader.line_num}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CsvDataError(
+            f"cannot read data file {shown}: it is not UTF-8 text (byte {exc.start}); save it "
+            "as UTF-8 CSV"
+        ) from exc
+    except OSError as exc:
+        raise CsvDataError(f"cannot read data file {shown}: {_reason(exc)}") from exc
+    if header is None:
+        raise CsvDataError(
+            f"{shown} is empty: expected a header row of column names, then one row per sample"
+        )
+    return header, rows, lines
+
+
+def _parse_features(
+    raw: list[list[str]], shown: str, lines: list[int], names: tuple[str, ...]
+) -> np.ndarray:
+    """Feature cells as float64; the first bad cell (in file order) is named in the error."""
+    try:  # numpy converts the whole block at C speed; the slow scan only runs on failure
+        features = np.array(raw, dtype=np.float64).reshape(len(raw), len(names))
+        if np.isfinite(features).all():
+            return features
+    except ValueError:
+        pass
+    parsed = []
+    for row, line in zip(raw, lines, strict=True):
+        parsed.append(
+            [
+                _cell(text, f"{shown}: line {line}, column {name!r}")
+                for text, name in zip(row, names, strict=True)
+            ]
+        )
+    return np.array(parsed, dtype=np.float64)
+
+
+def _cell(text: str, where: str) -> float:
+    if not text:
+        raise CsvDataError(f"{where} is empty")
+    try:
+        number = float(text)
+    except ValueError:
+        raise CsvDataError(f"{where}: {text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise CsvDataError(
+            f"{where}: {text!r} is not a finite number (gradsim cannot train on missing or "
+            "infinite values)"
+        )
+    return number
+
+
+def _numbers(values: list[str]) -> list[float] | None:
+    """Every target value as a number, or None when some value is not one."""
+    try:
+        return [float(value) for value in values]
+    except ValueError:
+        return None
+
+
+def _looks_like_classes(numbers: list[float] | None, n_rows: int) -> bool:
+    """The ``task = "auto"`` rule (see the module docstring)."""
+    if numbers is None:
+        return True
+    if not all(math.isfinite(x) and x.is_integer() for x in numbers):
+        return False
+    distinct = len(set(numbers))
+    return distinct <= MAX_AUTO_CLASSES and 2 * distinct <= n_rows
+
+
+def _regression_target(
+    values: list[str], numbers: list[float] | None, shown: str, lines: list[int], name: str
+) -> np.ndarray:
+    if numbers is None:
+        for value, line in zip(values, lines, strict=True):
+            try:
+                float(value)
+            except ValueError:
+                raise CsvDataError(
+                    f"{shown}: line {line}, column {name!r}: {value!r} is not a number (a "
+                    "regression target must be numeric; set task = 'classification' for labels)"
+                ) from None
+    return np.array(
+        [
+            _cell(value, f"{shown}: line {line}, column {name!r}")
+            for value, line in zip(values, lines, strict=True)
+        ],
+        dtype=np.float64,
+    )
+
+
+def _classes(
+    values: list[str], numbers: list[float] | None, shown: str, name: str
+) -> tuple[tuple[str | int | float, ...], np.ndarray]:
+    """Sorted distinct classes and each row's class index."""
+    keys: list[str | int | float]
+    if numbers is not None and all(math.isfinite(x) for x in numbers):
+        whole = all(x.is_integer() for x in numbers)
+        keys = [int(x) if whole else x for x in numbers]
+    else:
+        keys = list(values)
+    classes = tuple(sorted(set(keys)))  # type: ignore[type-var]
+    if len(classes) < 2:
+        raise CsvDataError(
+            f"{shown}: the target column {name!r} has only one class ({classes[0]!r}); "
+            "classification needs at least 2"
+        )
+    limit = int(FIELDS["output_dim"].high or 0)
+    if len(classes) > limit:
+        raise CsvDataError(
+            f"{shown}: the target column {name!r} has {len(classes)} distinct values, more "
+            f"than the {limit} classes gradsim takes; is it the right column, or should task "
+            "be 'regression'?"
+        )
+    index = {key: i for i, key in enumerate(classes)}
+    return classes, np.array([index[key] for key in keys], dtype=np.int64)
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance per column; constant columns become exactly 0."""
+    # Dividing by the largest magnitude first keeps x² finite for values near 1e308.
+    peak = np.max(np.abs(x), axis=0)
+    y = x / np.where(peak > 0, peak, 1.0)
+    std = y.std(axis=0)
+    constant = np.ptp(x, axis=0) == 0
+    out = (y - y.mean(axis=0)) / np.where(constant | (std == 0), 1.0, std)
+    out[:, constant] = 0.0
+    return out
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
