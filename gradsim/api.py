@@ -1,0 +1,161 @@
+"""gradsim from Python (notebooks, scripts): build a config, run it, get numpy arrays back.
+
+    import gradsim
+    run = gradsim.run(gradsim.config("relu-xavier", depth=50), steps=200)
+    run.stats["backprop_grad_rms"]        # (steps, layers)
+    run.heatmap()                         # matplotlib, if installed
+    run.export("relu-xavier.npz")         # the same files as `gradsim run`
+
+No Qt is imported: this works wherever numpy does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradsim.engine.config import Config
+from gradsim.engine.recording import Recorder
+from gradsim.engine.stats import STAT_NAMES
+
+if TYPE_CHECKING:
+    from gradsim.engine.theory import TheoryProfile
+
+
+def config(preset: str | None = None, *, file: str | Path | None = None, **fields: Any) -> Config:
+    """A validated configuration: a preset's (by id), a TOML file's, or the defaults, with
+    ``fields`` changed. Bad values raise ``ConfigError`` naming the field.
+
+    >>> config("seed-exploding", depth=20).depth
+    20
+    """
+    if preset is not None and file is not None:
+        raise ValueError("give a preset or a file, not both")
+    if preset is not None:
+        from gradsim.engine.presets import get_preset
+
+        base = get_preset(preset).config
+    elif file is not None:
+        base = Config.load(file)
+    else:
+        base = Config()
+    result = base.replace(**fields) if fields else base
+    return _with_data(result)
+
+
+def presets() -> dict[str, str]:
+    """Bundled preset ids and their titles."""
+    from gradsim.engine.presets import list_presets
+
+    return {p.id: p.title for p in list_presets()}
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run: every recorded step's statistics as numpy arrays."""
+
+    config: Config
+    recorder: Recorder
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Step numbers, shape (n,)."""
+        return self.recorder.steps
+
+    @property
+    def loss(self) -> np.ndarray:
+        """Training loss per step, shape (n,)."""
+        return self.recorder.loss
+
+    @property
+    def stats(self) -> dict[str, np.ndarray]:
+        """Each statistic (``gradsim.STAT_NAMES``) as an array of shape (steps, layers)."""
+        return {name: self.recorder.stat(name) for name in STAT_NAMES}
+
+    @property
+    def diverged_at(self) -> int | None:
+        """The step whose numbers overflowed (the run stopped there), or None."""
+        return self.recorder.diverged_at
+
+    @property
+    def divergence_reason(self) -> str | None:
+        return self.recorder.divergence_reason
+
+    def theory(self) -> TheoryProfile:
+        """The mean-field (or exact) prediction for this config at initialisation."""
+        from gradsim.engine.theory import predict
+
+        return predict(self.config)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the run as .csv, .npz or .json (the formats of ``gradsim run``)."""
+        from gradsim.engine.export import write_run
+
+        write_run(path, self.config, self.recorder)
+        return Path(path)
+
+    def heatmap(self, metric: str = "backprop_grad_rms", ax: Any = None) -> Any:
+        """Plot ``metric`` per layer and step (log10 colours) with matplotlib; returns the axes.
+
+        matplotlib is optional for gradsim: without it this raises ImportError saying so.
+        """
+        if metric not in STAT_NAMES:
+            raise KeyError(f"unknown statistic {metric!r}; known: {', '.join(STAT_NAMES)}")
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                "Run.heatmap needs matplotlib (pip install matplotlib); the numbers are in "
+                "Run.stats without it"
+            ) from exc
+        values = self.recorder.stat(metric)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log10(np.where(np.isfinite(values) & (values > 0), values, np.nan))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 4.5))
+        steps = self.steps
+        extent = (
+            (steps[0] - 0.5, steps[-1] + 0.5, 0.5, values.shape[1] + 0.5) if len(steps) else None
+        )
+        image = ax.imshow(logs.T, origin="lower", aspect="auto", cmap="viridis", extent=extent)
+        ax.figure.colorbar(image, ax=ax, label=f"log10 {metric}")
+        ax.set_xlabel("training step")
+        ax.set_ylabel("layer (1 = input)")
+        ax.set_title(metric)
+        return ax
+
+
+def run(
+    config_or_preset: Config | str,
+    steps: int = 100,
+    progress: Callable[[int, int], object] | None = None,
+) -> Run:
+    """Train ``steps`` steps (fewer if the run diverges) and return everything recorded."""
+    from gradsim.engine.simulation import Simulation
+
+    cfg = config(config_or_preset) if isinstance(config_or_preset, str) else config_or_preset
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    sim = Simulation(_with_data(cfg), record=True)
+    sim.run(steps, progress)
+    assert sim.recorder is not None
+    return Run(sim.config, sim.recorder)
+
+
+def load(path: str | Path) -> Run:
+    """Read a run written by ``Run.export`` or ``gradsim run``."""
+    from gradsim.engine.export import read_run
+
+    data = read_run(path)
+    return Run(data.config, data.recorder)
+
+
+def _with_data(cfg: Config) -> Config:
+    """For dataset = "csv": input/output sizes and loss come from the file."""
+    from gradsim.engine.csv_data import resolve_data
+
+    return resolve_data(cfg)
