@@ -39,10 +39,12 @@ def paints_caused_by(qtbot, widget, update, expected: int) -> int:
 
 
 def open_window(qtbot, **kwargs):
-    """A shown MainWindow (settings not remembered) whose worker has reported once."""
+    """A shown MainWindow (settings not remembered unless asked) whose worker has reported
+    once. The tests' settings live in a private folder (conftest)."""
     from gradsim.app.main_window import MainWindow
 
-    window = MainWindow(remember=False, **kwargs)
+    kwargs.setdefault("remember", False)
+    window = MainWindow(**kwargs)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()

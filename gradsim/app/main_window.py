@@ -19,6 +19,7 @@ from gradsim.app.banner import DivergenceBanner
 from gradsim.app.caption_bar import CaptionBar
 from gradsim.app.compare_mode import CompareMode
 from gradsim.app.controls import ControlsPanel
+from gradsim.app.file_commands import FileCommands, build_file_menus
 from gradsim.app.lecture import LectureCommands, bundled_lessons
 from gradsim.app.lesson_player import LessonPlayer
 from gradsim.app.menus import build_menus
@@ -43,7 +44,7 @@ FRAME_MS = 33  # ~30 frames per second: plots show the latest snapshot, stale on
 STATUS_MS = 250  # text changes more slowly than pictures; no need to redraw it every frame
 
 
-class MainWindow(LectureCommands, QMainWindow):
+class MainWindow(FileCommands, LectureCommands, QMainWindow):
     """Controls dock, toolbar, caption bar, heatmap with loss and layer-profile plots, theory.
 
     Lecture tools: lessons scene by scene (``lessons``), presentation mode (``presentation``),
@@ -154,6 +155,7 @@ class MainWindow(LectureCommands, QMainWindow):
             hide=lambda: (self.controls_dock, self.toolbar.bar, self.statusBar(), self.menuBar()),
             apply_look=self._set_presenting,
         )
+        self.file_actions = build_file_menus(self)
         self.menus = build_menus(
             self,
             presentation=self.presentation.toggle_action,

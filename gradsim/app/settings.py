@@ -48,6 +48,17 @@ class AppSettings:
     def set_value(self, key: str, value: str) -> None:
         self._qs.setValue(key, value)
 
+    def recent_files(self) -> list[str]:
+        """Config files opened or saved lately, newest first."""
+        value = self._qs.value("files/recent", [])
+        if isinstance(value, str):  # QSettings returns a lone entry as a plain string
+            value = [value]
+        return [str(item) for item in value or []]
+
+    def add_recent_file(self, path: str, keep: int) -> None:
+        files = [path, *(item for item in self.recent_files() if item != path)]
+        self._qs.setValue("files/recent", files[:keep])
+
     def geometry(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self._qs.value("window/geometry")
         state = self._qs.value("window/state")
