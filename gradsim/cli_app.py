@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gradsim.engine.lessons import Lesson
 
 THEME_NAMES = ("dark", "light")
+PLOT_NAMES = ("window", "heatmap", "profile", "loss", "map")  # image_export.TARGETS, Qt-free
 
 
 def add_opening_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,13 +62,13 @@ def _add_look_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_app_commands(commands: argparse._SubParsersAction) -> None:
-    """The ``screenshot`` and ``lessons`` commands."""
+    """The ``screenshot``, ``record`` and ``lessons`` commands."""
     shot = commands.add_parser(
         "screenshot",
-        help="render the app offscreen after N steps and save it as a PNG",
+        help="render the app offscreen after N steps and save it as a PNG or SVG",
         description="Build the real main window offscreen, train N steps through its worker, "
-        "and save a picture of it (for slides and handouts). With --compare, runs 2-4 presets "
-        "side by side; with --lesson, shows one scene of a lesson.",
+        "and save a picture of it or of one plot (for slides and handouts). With --compare, "
+        "runs 2-4 presets side by side; with --lesson, shows one scene of a lesson.",
     )
     add_config_arguments(shot)
     shot.add_argument(
@@ -96,7 +97,7 @@ def add_app_commands(commands: argparse._SubParsersAction) -> None:
         metavar="WxH",
         type=image_size,
         default=(1920, 1080),
-        help="image size in pixels (default 1920x1080)",
+        help="PNG size in pixels (default 1920x1080); an SVG has the plot's own size",
     )
     shot.add_argument(
         "--metric",
@@ -110,8 +111,21 @@ def add_app_commands(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="show the order-to-chaos map instead of the layer profile",
     )
-    shot.add_argument("--out", metavar="FILE.png", required=True, help="PNG file to write")
+    shot.add_argument(
+        "--plot",
+        choices=PLOT_NAMES,
+        default="window",
+        help="picture the whole window (default) or one plot: heatmap, layer profile, loss or "
+        "order-to-chaos map (a comparison has its heatmaps and loss only)",
+    )
+    shot.add_argument(
+        "--out", metavar="FILE", required=True, help="file to write: .png, or .svg (vectors)"
+    )
     shot.set_defaults(handler=cmd_screenshot)
+
+    from gradsim.cli_record import add_record_command  # here: it reuses this module's names
+
+    add_record_command(commands)
 
     lessons = commands.add_parser("lessons", help="list the bundled lessons and their scenes")
     lessons.set_defaults(handler=cmd_lessons)
@@ -139,14 +153,20 @@ def open_app(args: argparse.Namespace) -> int:
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
     target = Path(args.out)
-    if target.suffix.lower() != ".png":
-        raise UsageError(f"--out must end in .png, got {args.out!r}")
+    kind = target.suffix.lower()
+    if kind not in (".png", ".svg"):
+        raise UsageError(f"--out must end in .png or .svg, got {args.out!r}")
     if not target.parent.resolve().is_dir():
         raise UsageError(f"cannot write {args.out}: folder {target.parent} does not exist")
+    if args.compare and args.plot in ("profile", "map"):
+        raise UsageError(
+            f"--plot {args.plot}: a comparison has no {args.plot}; use heatmap or loss"
+        )
     from gradsim.app.screenshot import Shot
 
     shot = Shot(
         size=args.size,
+        plot=args.plot,
         metric=args.metric,
         theme=args.theme,
         present=args.present,
@@ -178,9 +198,11 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
 
     try:
         render(shot, target)
-    except (LaunchError, OSError) as exc:
+    except (LaunchError, OSError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    out(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {label})")
+    what = "" if args.plot == "window" else f"{args.plot} of "
+    shape = "SVG" if kind == ".svg" else f"{args.size[0]}x{args.size[1]}"
+    out(f"wrote {args.out} ({shape}, {what}{label})")
     return EXIT_OK
 
 

@@ -141,3 +141,46 @@ def test_load_csv_trains_on_the_users_data(window, qtbot, tmp_path) -> None:
     assert not window.load_csv(ragged)
     assert "line 3 has 2 values" in window.error_box.text()
     assert window.config == config  # nothing changed
+
+
+def test_export_image_png_and_svg_from_the_window(window, qtbot, tmp_path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from PySide6.QtGui import QImage
+
+    _train(qtbot, window, 5)
+    png = tmp_path / "heatmap.png"
+    assert window.export_image_to("heatmap", png, (1600, 900))
+    image = QImage(str(png))
+    assert (image.width(), image.height()) == (1600, 900)
+    svg = tmp_path / "window.svg"
+    assert window.export_image_to("window", svg)
+    assert ET.parse(svg).getroot().tag.endswith("svg")
+    assert not window.export_image_to("window", tmp_path / "x.bmp")
+    assert ".bmp" in window.error_box.text() or "png" in window.error_box.text().lower()
+
+
+def test_copy_image_puts_the_window_on_the_clipboard(window) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.clipboard().clear()
+    window.file_actions["copy_image"].trigger()
+    assert window.file_actions["copy_image"].shortcut().toString() == "Ctrl+Shift+C"
+    image = QApplication.clipboard().image()
+    assert not image.isNull() and image.width() >= window.width()
+
+
+def test_record_animation_writes_a_gif_and_can_be_cancelled(window, qtbot, tmp_path) -> None:
+    from PIL import Image
+    from PySide6.QtCore import QTimer
+
+    _train(qtbot, window, 20)
+    gif = tmp_path / "run.gif"
+    assert window.record_animation_to(gif, frames=8, fps=10, size=(480, 270))
+    with Image.open(gif) as image:
+        assert image.n_frames == 8 and image.size == (480, 270)
+
+    gif.write_bytes(b"keep me")
+    QTimer.singleShot(0, lambda: window.progress_dialog.cancel())  # while it renders
+    assert not window.record_animation_to(gif, frames=20, size=(480, 270))
+    assert gif.read_bytes() == b"keep me"  # cancelled: the old file is untouched

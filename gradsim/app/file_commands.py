@@ -12,18 +12,24 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QProgressDialog
 
+from gradsim.app.export_dialogs import ImageDialog, RecordDialog
 from gradsim.engine.config import Config, ConfigError
 
 CONFIG_FILTER = "gradsim configs (*.toml);;All files (*)"
 DATA_FILTER = "CSV, one row per step and layer (*.csv);;NumPy (*.npz);;JSON (*.json)"
 CSV_FILTER = "CSV with a header row (*.csv);;All files (*)"
+IMAGE_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
+GIF_FILTER = "Animated GIF (*.gif)"
 MAX_RECENT = 8
 
 
 class FileCommands:
-    """Save/open configs, recent files, export the run's data, load a CSV (MainWindow mixin)."""
+    """Save/open configs, recent files, export data, images and animations, load a CSV
+    (MainWindow mixin)."""
+
+    progress_dialog: QProgressDialog | None = None
 
     # -- configs -------------------------------------------------------------------------------
     def save_config(self, path: str | Path) -> bool:
@@ -79,6 +85,89 @@ class FileCommands:
             return False
         self.statusBar().showMessage(f"Exported {len(self._history)} steps to {path}", 5000)
         return True
+
+    # -- images and animations ---------------------------------------------------------------
+    def export_image_to(
+        self, target: str, path: str | Path, size: tuple[int, int] | None = None
+    ) -> bool:
+        """PNG (at ``size``, drawn sharp) or SVG of a view: the code of ``gradsim screenshot``."""
+        from gradsim.app.image_export import export_image
+
+        try:
+            export_image(self, target, path, size)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.show_error("The image was not exported", f"{path}: {reason}")
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+        return True
+
+    def copy_image(self) -> None:
+        """The whole window as an image on the clipboard (Ctrl+Shift+C), for slides."""
+        from gradsim.app.image_export import copy_image
+
+        copy_image(self, "window")
+        self.statusBar().showMessage("Copied the window to the clipboard", 5000)
+
+    def record_animation_to(
+        self, path: str | Path, frames: int = 60, fps: int = 12, size=(960, 540)
+    ) -> bool:
+        """A GIF of the heatmap filling in over the run so far, with progress and Cancel."""
+        from gradsim.app.animation import record_gif
+
+        if self.compare.active or not len(self._history):
+            self.show_error(
+                "Nothing to record",
+                "Record animation shows a single run's heatmap: train a few steps first"
+                + (" (and leave the comparison)." if self.compare.active else "."),
+            )
+            return False
+        dialog = QProgressDialog("Recording the animation…", "Cancel", 0, frames, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)  # quick ones finish before it would show
+        self.progress_dialog = dialog
+
+        def progress(done: int, total: int) -> bool:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            QApplication.processEvents()  # drawing and the Cancel button keep working
+            return not dialog.wasCanceled()
+
+        try:
+            finished = record_gif(
+                self._history, self._metric, path, frames=frames, fps=fps, size=size,
+                theme=self.theme, progress=progress,
+            )  # fmt: skip
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self.show_error("The animation was not recorded", f"{path}: {reason}")
+            return False
+        finally:
+            dialog.close()
+        if finished:
+            self.statusBar().showMessage(f"Recorded {path}", 5000)
+        return finished
+
+    def _choose_export_image(self) -> None:
+        dialog = ImageDialog(self.compare.active, self)
+        if dialog.exec() != ImageDialog.DialogCode.Accepted:
+            return
+        target, size = dialog.choice()
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export image", f"gradsim-{target}.png", IMAGE_FILTER
+        )
+        if path:
+            self.export_image_to(target, path if Path(path).suffix else path + ".png", size)
+
+    def _choose_record(self) -> None:
+        dialog = RecordDialog(self)
+        if dialog.exec() != RecordDialog.DialogCode.Accepted:
+            return
+        frames, fps, size = dialog.choice()
+        path, _ = QFileDialog.getSaveFileName(self, "Record animation", "gradsim.gif", GIF_FILTER)
+        if path:
+            path = path if Path(path).suffix else path + ".gif"
+            self.record_animation_to(path, frames, fps, size)
 
     # -- own data ------------------------------------------------------------------------------
     def load_csv(self, path: str | Path) -> bool:
@@ -161,6 +250,12 @@ def build_file_menus(window: QMainWindow) -> dict[str, QAction]:
     file_menu.addSeparator()
     add(file_menu, "export_data", "Export data…", window._choose_export_data, "Ctrl+E",
         "Every recorded step and layer as CSV, NPZ or JSON (like `gradsim run`)")  # fmt: skip
+    add(file_menu, "export_image", "Export image…", window._choose_export_image, "Ctrl+Shift+E",
+        "PNG up to 4K, drawn sharp, or SVG for slides: the window or one view")  # fmt: skip
+    add(file_menu, "copy_image", "Copy image", window.copy_image, "Ctrl+Shift+C",
+        "The window as an image on the clipboard")  # fmt: skip
+    add(file_menu, "record", "Record animation…", window._choose_record, "",
+        "An animated GIF of the heatmap filling in over the run so far")  # fmt: skip
     file_menu.addSeparator()
     add(file_menu, "quit", "Quit", window.close, "Ctrl+Q")
     data_menu = bar.addMenu("&Data")

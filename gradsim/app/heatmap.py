@@ -222,6 +222,15 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._vb.enableAutoRange(enable=True)
         self._render()
 
+    def set_x_range(self, first: int, last: int) -> None:
+        """Pin the step axis to ``first``..``last`` whatever the data, as a user's zoom would
+        (the view stops following; ``follow()`` undoes it). Steps not recorded yet stay empty,
+        so a growing run fills the plot from left to right (the animated GIF export)."""
+        if last < first:
+            raise ValueError(f"need first <= last, got {first}, {last}")
+        self._vb.setXRange(first - 0.5, last + 0.5, padding=0.0)  # disables x auto-range
+        self._on_view_changed()
+
     def is_following(self) -> bool:
         """True unless the user has zoomed or panned the step axis."""
         return bool(self._vb.autoRangeEnabled()[0])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gradsim.engine.config import Config
+from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.lessons import Lesson, LessonError, Scene, list_lessons, load_lesson_file
 
 if TYPE_CHECKING:
@@ -26,6 +26,16 @@ def bundled_lessons() -> list[Lesson]:
         return list_lessons()
     except (LessonError, OSError):
         return []
+
+
+def _data_summary(config: Config) -> str:
+    from gradsim.engine.csv_data import read_csv_table
+
+    try:
+        table = read_csv_table(config.data_path, config.target_column, config.task)
+    except (ConfigError, OSError) as exc:  # shown in full where it matters; a hint here
+        return f"The file cannot be used: {exc}"
+    return f"{table.summary()}. Press Space to train."
 
 
 class LectureCommands:
@@ -133,6 +143,8 @@ class LectureCommands:
             )
         if self._preset is not None and self._preset.config == self._config:
             return self._preset.title, self._preset.description
+        if self._config.dataset == "csv":
+            return f"Your data: {Path(self._config.data_path).name}", _data_summary(self._config)
         return "Custom configuration", "Your own settings: press Space to train."
 
     # -- messages ------------------------------------------------------------------------------

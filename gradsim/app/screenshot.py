@@ -1,7 +1,8 @@
 """Headless pictures of the real window: one run, a comparison, or a lesson scene.
 
 The window is built offscreen exactly as on a desktop and trains through its real worker, so a
-screenshot shows what a lecturer would see, not a re-drawing of it.
+screenshot shows what a lecturer would see, not a re-drawing of it. The picture is the whole
+window or one of its plots (``image_export.TARGETS``), as a PNG or an SVG.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QImage
-
 from gradsim.app.launch import LaunchError, application, wait_until
-from gradsim.engine.atomic import atomic_path
 
 if TYPE_CHECKING:
     from gradsim.app.main_window import MainWindow
@@ -22,11 +20,15 @@ if TYPE_CHECKING:
     from gradsim.engine.presets import Preset
 
 
+PLOT_WINDOW_SIZE = (1600, 900)  # the window a single plot is pictured in (the app's default)
+
+
 @dataclass
 class Shot:
     """What to show. Exactly one of ``config``, ``compare`` or ``lesson`` is used."""
 
-    size: tuple[int, int] = (1920, 1080)
+    size: tuple[int, int] = (1920, 1080)  # of the PNG (and of the window, for the window)
+    plot: str = "window"  # or one plot: see image_export.TARGETS
     steps: int | None = None  # None: the scene's own (lessons) or 100
     metric: str | None = None
     theme: str | None = None  # "dark" / "light"; None: dark
@@ -39,9 +41,15 @@ class Shot:
     scene: int = 0  # 0-based
 
 
-def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> QImage:
-    """Build the window offscreen, train, and save a PNG of ``shot.size`` to ``out``."""
+def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
+    """Build the window offscreen, train, and save ``shot.plot`` to ``out`` (.png or .svg).
+
+    A PNG has ``shot.size`` pixels; an SVG the widget's own size. The window has ``shot.size``
+    when it is the picture, else the app's default size. Raises LaunchError (the run did not
+    finish), ValueError (e.g. no layer profile in a comparison) or OSError (cannot write).
+    """
     application(offscreen=True)
+    from gradsim.app.image_export import export_image
     from gradsim.app.main_window import MainWindow
 
     window = MainWindow(
@@ -51,7 +59,7 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> QImage:
         metric=shot.metric,
     )
     try:
-        window.resize(*shot.size)
+        window.resize(*(shot.size if shot.plot == "window" else PLOT_WINDOW_SIZE))
         window.show()
         if shot.theme is not None:
             window.set_theme(shot.theme)
@@ -59,15 +67,10 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> QImage:
             window.presentation.set_active(True, fullscreen=False)
         _stage(window, shot)
         _settle(window, timeout_s)
-        if shot.show_map:
+        if shot.show_map or shot.plot == "map":
             window.single.show_map(True)
-        image = window.grab().toImage()
-        if image.width() != shot.size[0] or image.height() != shot.size[1]:
-            image = image.scaled(*shot.size)
-        with atomic_path(out) as tmp:
-            if not image.save(str(tmp), "PNG"):
-                raise LaunchError(f"cannot write {out}")
-        return image
+        size = shot.size if Path(out).suffix.lower() == ".png" else None
+        return export_image(window, shot.plot, out, size)
     finally:
         window.close()
 
