@@ -158,3 +158,16 @@ def test_built_wheel_carries_and_finds_resources(tmp_path: Path) -> None:
     root, count = result.stdout.split()
     assert Path(root) == site / "gradsim" / "_resources"
     assert int(count) == len(list((REPO / "resources" / "presets").glob("*.toml")))
+
+
+def test_icons_for_every_platform_are_there() -> None:
+    """packaging/make_icons.py's outputs: PNGs of each size, a Windows .ico, a macOS .icns."""
+    import struct
+
+    for size in (16, 24, 32, 48, 64, 128, 256, 512, 1024):
+        header = resource_path("icons", f"gradsim-{size}.png").read_bytes()[:24]
+        assert header[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", header[16:24]) == (size, size)
+    assert resource_path("icons", "gradsim.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+    assert resource_path("icons", "gradsim.icns").read_bytes()[:4] == b"icns"
+    assert b"<svg" in resource_path("icons", "gradsim.svg").read_bytes()

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
+    QEvent,
     QEventLoop,
     QMessageLogContext,
+    QObject,
     QTimer,
     QtMsgType,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gradsim import __version__
 
@@ -67,7 +70,21 @@ def application(offscreen: bool = False) -> QApplication:
         app.setApplicationName(APP_NAME)
         app.setOrganizationName(APP_NAME)
         app.setApplicationVersion(__version__)
+        app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
+
+
+def app_icon() -> QIcon:
+    """The window and task-bar icon, from the sizes packaging/make_icons.py renders."""
+    from gradsim.resources import resource_path
+
+    icon = QIcon()
+    try:
+        for size in (16, 24, 32, 48, 64, 128, 256):
+            icon.addFile(str(resource_path("icons", f"gradsim-{size}.png")))
+    except FileNotFoundError:  # an incomplete install still runs, with the default icon
+        pass
+    return icon
 
 
 _HARMLESS = ("does not support propagateSizeHints",)
@@ -109,12 +126,45 @@ def run_app(
     window = MainWindow(config=config, preset=preset)
     if theme is not None:
         window.set_theme(theme)
+    if os.environ.get(FIRST_PAINT_ENV):
+        report_first_paint(window)
     window.show()
     if lesson is not None:
         window.start_lesson(lesson, scene)
     if present:
         window.presentation.set_active(True)
     return app.exec()
+
+
+FIRST_PAINT_ENV = "GRADSIM_REPORT_FIRST_PAINT"
+
+
+def report_first_paint(window: QWidget) -> None:
+    """Print ``first_paint <time.time()>`` when the window first paints, then close it.
+
+    For start-up benchmarks that must measure an installed or frozen app as it is (no
+    injected code): ``benchmarks/bench_frozen.py`` sets ``GRADSIM_REPORT_FIRST_PAINT=1``.
+    """
+
+    class FirstPaint(QObject):
+        seen = False
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if not self.seen and event.type() == QEvent.Type.Paint:
+                self.seen = True
+                painted = time.time()
+                # After the whole paint pass: every child widget has drawn too.
+                QTimer.singleShot(0, lambda: finish(painted))
+            return False
+
+    def finish(painted: float) -> None:
+        sys.stdout.write(f"first_paint {painted!r}\n")
+        sys.stdout.flush()
+        window.close()
+
+    watcher = FirstPaint(window)
+    for widget in (window, *window.findChildren(QWidget)):
+        widget.installEventFilter(watcher)
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:

@@ -1,0 +1,114 @@
+"""Build the standalone gradsim app with PyInstaller (onedir; a .app bundle on macOS).
+
+    python packaging/build.py
+
+Installs what the build needs into the running Python (gradsim itself and PyInstaller) when
+they are missing, builds from packaging/gradsim.spec into dist/, and prints where the app is,
+its size, how long the build took, and what each exclusion rule saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "packaging" / "gradsim.spec"
+DIST = ROOT / "dist"
+WORK = ROOT / "build" / "pyi"
+PYINSTALLER = "pyinstaller>=6.10,<7"
+MIB = 1024 * 1024
+
+
+def app_path() -> Path:
+    """Where the build puts the app: the .app bundle on macOS, else the onedir folder."""
+    return DIST / "gradsim.app" if sys.platform == "darwin" else DIST / "gradsim"
+
+
+def executable() -> Path:
+    """The program to run inside the app."""
+    if sys.platform == "darwin":
+        return app_path() / "Contents" / "MacOS" / "gradsim"
+    return app_path() / ("gradsim.exe" if sys.platform == "win32" else "gradsim")
+
+
+def _ensure_installed() -> None:
+    missing = [name for name in ("PySide6", "pyqtgraph", "numpy", "PIL", "threadpoolctl")
+               if importlib.util.find_spec(name) is None]  # fmt: skip
+    if missing or importlib.util.find_spec("gradsim") is None:
+        _pip("-e", str(ROOT))
+    if importlib.util.find_spec("PyInstaller") is None:
+        _pip(PYINSTALLER)
+
+
+def _pip(*args: str) -> None:
+    print(f"installing {' '.join(args)} ...", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", *args], check=True)
+
+
+def _write_windows_version(version: str) -> None:
+    """The version resource Explorer shows under Properties → Details."""
+    found = [int(n) for n in re.findall(r"\d+", version)[:3]]
+    numbers = tuple([*found, 0, 0, 0, 0][:4])
+    text = f"""VSVersionInfo(
+  ffi=FixedFileInfo(filevers={numbers}, prodvers={numbers}),
+  kids=[StringFileInfo([StringTable('040904B0', [
+    StringStruct('CompanyName', 'gradsim'),
+    StringStruct('FileDescription', 'gradsim: vanishing and exploding gradients, live'),
+    StringStruct('FileVersion', '{version}'),
+    StringStruct('ProductName', 'gradsim'),
+    StringStruct('ProductVersion', '{version}'),
+    StringStruct('OriginalFilename', 'gradsim.exe')])]),
+    VarFileInfo([VarStruct('Translation', [1033, 1200])])]
+)
+"""
+    target = ROOT / "build" / "version_info.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="reuse PyInstaller's work folder")
+    args = parser.parse_args(argv)
+    _ensure_installed()
+    from gradsim import __version__
+
+    if sys.platform == "win32":
+        _write_windows_version(__version__)
+    if not args.keep:
+        shutil.rmtree(WORK, ignore_errors=True)
+    shutil.rmtree(app_path(), ignore_errors=True)
+    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+               "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)]  # fmt: skip
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        print(f"build FAILED after {seconds:.0f} s", file=sys.stderr)
+        return result.returncode
+    print(f"\ngradsim {__version__} built in {seconds:.0f} s")
+    print(f"app:  {app_path()}  ({folder_size(app_path()) / MIB:.1f} MiB)")
+    print(f"run:  {executable()}")
+    savings_file = ROOT / "build" / "exclusion_savings.json"
+    if savings_file.exists():
+        savings = json.loads(savings_file.read_text(encoding="utf-8"))
+        print("left out (packaging/exclusions.py):")
+        for pattern, item in sorted(savings.items(), key=lambda kv: -kv[1]["bytes"]):
+            print(f"  {item['bytes'] / MIB:6.2f} MiB  {item['files']:3d} files  {pattern}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
