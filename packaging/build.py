@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -74,6 +75,29 @@ def _write_windows_version(version: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
+def _build(env: dict[str, str] | None = None) -> int:
+    shutil.rmtree(app_path(), ignore_errors=True)
+    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+               "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)]  # fmt: skip
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+def _measure_module_groups() -> None:
+    """Build with every exclusion, then once with each module group back in: the difference
+    is what excluding that group saves."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from exclusions import KEEP_GROUP_ENV, MODULE_GROUPS
+
+    sizes = {}
+    for group in ("", *MODULE_GROUPS):
+        if _build({**os.environ, KEEP_GROUP_ENV: group}) != 0:
+            raise SystemExit(f"measuring build without excluding {group!r} failed")
+        sizes[group] = folder_size(app_path())
+    print("excluded modules (packaging/exclusions.py MODULE_GROUPS):")
+    for group, (reason, _) in MODULE_GROUPS.items():
+        print(f"  {(sizes[group] - sizes['']) / MIB:6.2f} MiB  {group}: {reason}")
+
+
 def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
@@ -81,23 +105,27 @@ def folder_size(path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="reuse PyInstaller's work folder")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="also build once without each group of excluded modules, and print its saving",
+    )
     args = parser.parse_args(argv)
     _ensure_installed()
     from gradsim import __version__
 
     if sys.platform == "win32":
         _write_windows_version(__version__)
+    if args.measure:
+        _measure_module_groups()
     if not args.keep:
         shutil.rmtree(WORK, ignore_errors=True)
-    shutil.rmtree(app_path(), ignore_errors=True)
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-               "--distpath", str(DIST), "--workpath", str(WORK), str(SPEC)]  # fmt: skip
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT)
+    returncode = _build()
     seconds = time.perf_counter() - start
-    if result.returncode != 0:
+    if returncode != 0:
         print(f"build FAILED after {seconds:.0f} s", file=sys.stderr)
-        return result.returncode
+        return returncode
     print(f"\ngradsim {__version__} built in {seconds:.0f} s")
     print(f"app:  {app_path()}  ({folder_size(app_path()) / MIB:.1f} MiB)")
     print(f"run:  {executable()}")

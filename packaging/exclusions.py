@@ -22,49 +22,41 @@ class Rule:
     reason: str
 
 
-# Python packages that are installed next to gradsim (tests, tools) or optional extras of its
-# dependencies, never imported by the app.
+# Python modules never imported by the app, in groups (build.py --measure builds without each
+# group's exclusion in turn and prints what it saves).
+MODULE_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "dev-tools": (
+        "installed next to gradsim for tests and notebooks, never imported by the app",
+        ["tkinter", "matplotlib", "IPython", "pytest", "hypothesis", "pandas", "scipy"],
+    ),
+    "pyqtgraph-extras": (
+        "pyqtgraph's 3-D, examples, notebook, canvas, flowchart and console parts",
+        ["pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter", "pyqtgraph.canvas",
+         "pyqtgraph.flowchart", "pyqtgraph.console"],
+    ),
+    "openssl": (
+        "no network connections; hashlib/hmac (multiprocessing's pipe authentication) fall "
+        "back to Python's own digests",
+        ["ssl", "_ssl", "_hashlib"],
+    ),
+    "readline": ("line editing for an interactive prompt", ["readline"]),
+    "cjk-codecs": (
+        "East-Asian legacy text encodings: gradsim reads UTF-8",
+        ["_codecs_jp", "_codecs_hk", "_codecs_kr", "_codecs_cn", "_codecs_tw", "_codecs_iso2022"],
+    ),
+    "qt-modules": (
+        "Qt modules gradsim does not use (network, QML/Quick, PDF, SQL, printing, designer...)",
+        [f"PySide6.{m}" for m in ("QtNetwork", "QtQml", "QtQuick", "QtQuickWidgets", "QtPdf",
+         "QtDBus", "QtSql", "QtTest", "QtXml", "QtConcurrent", "QtPrintSupport", "QtHelp",
+         "QtDesigner", "QtUiTools")],
+    ),
+}  # fmt: skip
+KEEP_GROUP_ENV = "GRADSIM_KEEP_MODULE_GROUP"  # set by build.py --measure
 EXCLUDED_MODULES = [
-    "tkinter",
-    "matplotlib",
-    "IPython",
-    "pytest",
-    "hypothesis",
-    "pandas",
-    "scipy",
-    "pyqtgraph.opengl",  # 3-D widgets (need PyOpenGL)
-    "pyqtgraph.examples",
-    "pyqtgraph.jupyter",
-    "pyqtgraph.canvas",
-    "pyqtgraph.flowchart",
-    "pyqtgraph.console",
-    # OpenSSL (libcrypto + libssl, ~5.5 MiB): gradsim opens no network connection, and
-    # hashlib/hmac (multiprocessing's pipe authentication) fall back to Python's own digests.
-    "ssl",
-    "_ssl",
-    "_hashlib",
-    "readline",  # the interactive prompt's line editing (libreadline, libtinfo)
-    # East-Asian legacy codecs: gradsim reads UTF-8 only.
-    "_codecs_jp",
-    "_codecs_hk",
-    "_codecs_kr",
-    "_codecs_cn",
-    "_codecs_tw",
-    "_codecs_iso2022",
-    "PySide6.QtNetwork",
-    "PySide6.QtQml",
-    "PySide6.QtQuick",
-    "PySide6.QtQuickWidgets",
-    "PySide6.QtPdf",
-    "PySide6.QtDBus",
-    "PySide6.QtSql",
-    "PySide6.QtTest",
-    "PySide6.QtXml",
-    "PySide6.QtConcurrent",
-    "PySide6.QtPrintSupport",
-    "PySide6.QtHelp",
-    "PySide6.QtDesigner",
-    "PySide6.QtUiTools",
+    module
+    for name, (_, modules) in MODULE_GROUPS.items()
+    if name != os.environ.get(KEEP_GROUP_ENV)
+    for module in modules
 ]
 
 _EMBEDDED = "for embedded/kiosk devices without a desktop"
