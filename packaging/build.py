@@ -112,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     _ensure_installed()
-    from gradsim import __version__
+    # Read, not imported: an install made just now is not on this interpreter's path yet.
+    init = (ROOT / "gradsim" / "__init__.py").read_text(encoding="utf-8")
+    __version__ = re.search(r'__version__ = "([^"]+)"', init).group(1)
 
     if sys.platform == "win32":
         _write_windows_version(__version__)
