@@ -2,82 +2,27 @@
 
     QT_QPA_PLATFORM=offscreen python benchmarks/_first_paint_probe.py app|bare
 
-``app`` runs ``python -m gradsim --preset seed-exploding`` unchanged, except that the main
-window is watched once it is shown; ``bare`` opens a QMainWindow holding one pyqtgraph
-PlotWidget at the app's default size. When the window's first paint event arrives, a
-zero-timeout timer fires after that paint pass has finished; the probe then prints one line,
-``first_paint <wall time of the paint event> <wall time the pass ended>`` (``time.time()``,
-the clock the parent shares), and closes the window, which ends the event loop (and, in the
-app, stops its training thread) so the process exits normally.
+``app`` runs ``python -m gradsim --preset seed-exploding`` unchanged, with
+GRADSIM_REPORT_FIRST_PAINT=1; ``bare`` opens a QMainWindow holding one pyqtgraph PlotWidget at
+the app's default size, watched by the same reporter (gradsim.app.launch.report_first_paint).
+After the first paint pass, one line is printed, ``first_paint <wall time of the paint event>
+<wall time the pass ended>`` (``time.time()``, the clock the parent shares), and the window
+closes, which ends the event loop (and, in the app, stops its worker) so the process exits.
 """
 
 from __future__ import annotations
 
-import time
-
-T_START = time.time()  # before any heavy import: the interpreter's own start-up is before this
-
-import runpy  # noqa: E402 - after the clock on purpose
-import sys  # noqa: E402
+import os
+import runpy
+import sys
 
 WINDOW_SIZE = (1600, 900)  # MainWindow's default size without saved settings
 
 
-def watch(window) -> None:
-    """On the first paint of the window or any widget in it, print the times and close it.
-
-    A top-level window fully covered by its children gets no paint event of its own (the bare
-    window), so every widget in it is watched; call this when the window is about to be shown.
-    """
-    from PySide6.QtCore import QEvent, QObject, QTimer
-    from PySide6.QtWidgets import QWidget
-
-    class FirstPaint(QObject):
-        def __init__(self) -> None:
-            super().__init__()
-            self.seen = False
-
-        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-            if not self.seen and event.type() == QEvent.Type.Paint:
-                self.seen = True
-                painted = time.time()
-                # Runs once the whole paint pass (every child widget) is done.
-                QTimer.singleShot(0, lambda: finish(painted))
-            return False
-
-    def finish(painted: float) -> None:
-        for widget in widgets:
-            widget.removeEventFilter(watcher)
-        print(f"first_paint {painted!r} {time.time()!r} start {T_START!r}", flush=True)
-        window.close()
-
-    watcher = FirstPaint()
-    widgets = [window, *window.findChildren(QWidget)]
-    for widget in widgets:
-        widget.installEventFilter(watcher)
-    window._first_paint_watcher = watcher  # keep it alive as long as the window
-
-
 def run_app() -> None:
-    """``python -m gradsim --preset seed-exploding``, with the main window watched."""
-    from gradsim.app import launch
-
-    original = launch.application
-
-    def application(offscreen: bool = False):
-        app = original(offscreen)
-        from gradsim.app.main_window import MainWindow
-
-        show = MainWindow.show
-
-        def show_and_watch(self) -> None:
-            watch(self)
-            show(self)
-
-        MainWindow.show = show_and_watch
-        return app
-
-    launch.application = application  # run_app looks it up in the module at call time
+    """``python -m gradsim --preset seed-exploding``, unchanged: the app itself reports its
+    first paint when GRADSIM_REPORT_FIRST_PAINT is set (gradsim.app.launch)."""
+    os.environ["GRADSIM_REPORT_FIRST_PAINT"] = "1"
     sys.argv = ["gradsim", "--preset", "seed-exploding"]
     runpy.run_module("gradsim", run_name="__main__", alter_sys=True)  # exits via sys.exit
 
@@ -91,7 +36,9 @@ def run_bare() -> None:
     window = QMainWindow()
     window.setCentralWidget(pg.PlotWidget())
     window.resize(*WINDOW_SIZE)
-    watch(window)
+    from gradsim.app.launch import report_first_paint  # the app's own reporter (~1 ms)
+
+    report_first_paint(window)
     window.show()
     sys.exit(app.exec())
 

@@ -140,10 +140,13 @@ FIRST_PAINT_ENV = "GRADSIM_REPORT_FIRST_PAINT"
 
 
 def report_first_paint(window: QWidget) -> None:
-    """Print ``first_paint <time.time()>`` when the window first paints, then close it.
+    """Print ``first_paint <paint event> <end of that paint pass>`` (``time.time()``) when
+    the window first paints, then close it.
 
-    For start-up benchmarks that must measure an installed or frozen app as it is (no
-    injected code): ``benchmarks/bench_frozen.py`` sets ``GRADSIM_REPORT_FIRST_PAINT=1``.
+    For start-up benchmarks that measure the app as it is shipped, frozen or not (no injected
+    code): they set ``GRADSIM_REPORT_FIRST_PAINT=1`` (``benchmarks/bench_frozen.py``,
+    ``benchmarks/_first_paint_probe.py``). A window fully covered by its children gets no
+    paint event of its own, so every widget in it is watched.
     """
 
     class FirstPaint(QObject):
@@ -158,7 +161,7 @@ def report_first_paint(window: QWidget) -> None:
             return False
 
     def finish(painted: float) -> None:
-        sys.stdout.write(f"first_paint {painted!r}\n")
+        sys.stdout.write(f"first_paint {painted!r} {time.time()!r}\n")
         sys.stdout.flush()
         window.close()
 
