@@ -184,3 +184,15 @@ def test_record_animation_writes_a_gif_and_can_be_cancelled(window, qtbot, tmp_p
     QTimer.singleShot(0, lambda: window.progress_dialog.cancel())  # while it renders
     assert not window.record_animation_to(gif, frames=20, size=(480, 270))
     assert gif.read_bytes() == b"keep me"  # cancelled: the old file is untouched
+
+
+def test_export_dialogs_offer_what_the_view_has(qtbot) -> None:
+    from gradsim.app.export_dialogs import ImageDialog, RecordDialog
+
+    single, comparing, record = ImageDialog(False), ImageDialog(True), RecordDialog()
+    for dialog in (single, comparing, record):
+        qtbot.addWidget(dialog)
+    assert single.choice() == ("window", (1920, 1080))  # a Full HD slide by default
+    views = [comparing.view.itemData(i) for i in range(comparing.view.count())]
+    assert views == ["window", "heatmap", "loss"]  # a comparison has no profile or map
+    assert record.choice() == (60, 12, (960, 540))

@@ -115,21 +115,25 @@ def test_stop_ends_the_thread_while_running_flat_out(qtbot) -> None:
     assert running_threads() == []
 
 
+def _snapshot(gen: int, steps: list[int], **extra) -> Snapshot:
+    """A running snapshot of generation ``gen`` carrying one row per step in ``steps``."""
+    layers = {name: np.zeros(1) for name in STAT_NAMES}
+    rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
+    return Snapshot(
+        generation=gen,
+        config=SMALL,
+        rows=rows,
+        step_count=len(steps),
+        state="running",
+        steps_per_second=1.0,
+        input_second_moment=1.0,
+        **extra,
+    )
+
+
 def test_hub_accumulates_rows_and_drops_old_generations() -> None:
     hub = SnapshotHub()
-    layers = {name: np.zeros(1) for name in STAT_NAMES}
-
-    def snap(gen: int, steps: list[int]) -> Snapshot:
-        rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
-        return Snapshot(
-            generation=gen,
-            config=SMALL,
-            rows=rows,
-            step_count=len(steps),
-            state="running",
-            steps_per_second=1.0,
-            input_second_moment=1.0,
-        )
+    snap = _snapshot
 
     assert hub.take() is None
     hub.publish(snap(1, [0, 1]))
@@ -179,21 +183,9 @@ def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> No
 
 def test_hub_hands_out_only_complete_sets() -> None:
     hub = SnapshotHub()
-    layers = {name: np.zeros(1) for name in STAT_NAMES}
 
     def part(gen: int, run: int, steps: list[int]) -> Snapshot:
-        rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
-        return Snapshot(
-            generation=gen,
-            config=SMALL,
-            rows=rows,
-            step_count=len(steps),
-            state="running",
-            steps_per_second=1.0,
-            input_second_moment=1.0,
-            run=run,
-            runs=2,
-        )
+        return _snapshot(gen, steps, run=run, runs=2)
 
     hub.publish(part(1, 0, [0, 1]))
     assert hub.take_all() is None  # run 1 of this set has not arrived

@@ -44,6 +44,16 @@ def _combo(items: tuple, tip: str) -> QComboBox:
     return combo
 
 
+def _ok_cancel(dialog: QDialog) -> QDialogButtonBox:
+    """OK (Enter) and Cancel (Esc) wired to the dialog."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+    )
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 class ImageDialog(QDialog):
     """Which view, at what size. PNG or SVG is chosen by the file name afterwards."""
 
@@ -61,12 +71,7 @@ class ImageDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("View", self.view)
         form.addRow("PNG size", self.size_choice)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(_ok_cancel(self))
 
     def choice(self) -> tuple[str, tuple[int, int] | None]:
         return self.view.currentData(), self.size_choice.currentData()
@@ -91,12 +96,7 @@ class RecordDialog(QDialog):
         form.addRow("Frames", self.frames)
         form.addRow("Speed", self.fps)
         form.addRow("Size", self.size_choice)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        form.addRow(_ok_cancel(self))
 
     def choice(self) -> tuple[int, int, tuple[int, int]]:
         return self.frames.value(), self.fps.value(), self.size_choice.currentData()
