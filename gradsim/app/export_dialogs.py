@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-VIEWS = (
-    ("window", "Whole window"),
-    ("heatmap", "Heatmap with its colour bar"),
-    ("profile", "Layer profile"),
-    ("loss", "Loss"),
-    ("map", "Order-to-chaos map"),
+VIEWS = (  # (shown, the image_export target): as the size lists, label first
+    ("Whole window", "window"),
+    ("Heatmap with its colour bar", "heatmap"),
+    ("Layer profile", "profile"),
+    ("Loss", "loss"),
+    ("Order-to-chaos map", "map"),
 )
 IMAGE_SIZES = (
     ("as on screen", None),
