@@ -196,3 +196,34 @@ def test_export_dialogs_offer_what_the_view_has(qtbot) -> None:
     views = [comparing.view.itemData(i) for i in range(comparing.view.count())]
     assert views == ["window", "heatmap", "loss"]  # a comparison has no profile or map
     assert record.choice() == (60, 12, (960, 540))
+
+
+def test_menu_commands_through_their_dialogs(window, qtbot, tmp_path, monkeypatch) -> None:
+    """The File and Data menu entries, with the file dialogs answered: each writes its file."""
+    from PIL import Image
+    from PySide6.QtWidgets import QDialog, QFileDialog
+
+    from gradsim.app.export_dialogs import ImageDialog, RecordDialog
+
+    _train(qtbot, window, 6)
+    answers: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (answers.pop(0), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (answers.pop(0), ""))
+    monkeypatch.setattr(ImageDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    monkeypatch.setattr(RecordDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+
+    answers.append(str(tmp_path / "conf"))  # no suffix: .toml is added
+    window.file_actions["save"].trigger()
+    answers.append(str(tmp_path / "data.json"))
+    window.file_actions["export_data"].trigger()
+    answers.append(str(tmp_path / "window.png"))
+    window.file_actions["export_image"].trigger()
+    answers.append(str(tmp_path / "run.gif"))
+    window.file_actions["record"].trigger()
+    with Image.open(tmp_path / "window.png") as png, Image.open(tmp_path / "run.gif") as gif:
+        assert png.size == (1920, 1080)
+        assert gif.n_frames == 6  # 6 steps recorded, 60 frames asked
+    assert read_run(tmp_path / "data.json").config == window.config
+    answers.append(str(tmp_path / "conf.toml"))
+    window.file_actions["open"].trigger()
+    assert window.config == SMALL and not answers
