@@ -226,4 +226,16 @@ def test_menu_commands_through_their_dialogs(window, qtbot, tmp_path, monkeypatc
     assert read_run(tmp_path / "data.json").config == window.config
     answers.append(str(tmp_path / "conf.toml"))
     window.file_actions["open"].trigger()
-    assert window.config == SMALL and not answers
+    assert window.config == SMALL
+
+    csv = tmp_path / "mine.csv"
+    csv.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    answers.append(str(csv))
+    window.file_actions["load_csv"].trigger()
+    assert window.config.dataset == "csv" and window.config.input_dim == 2
+    lesson = tmp_path / "talk.toml"
+    lesson.write_text('title = "Talk"\n[[scenes]]\ntitle = "One"\ncaption = "c"\n'
+                      'preset = "relu-he"\n')  # fmt: skip
+    answers.append(str(lesson))
+    window.menus.open_lesson.trigger()
+    assert window.lessons.lesson.title == "Talk" and not answers
