@@ -9,7 +9,6 @@ repeated bars would suggest separate scales, and cost every heatmap a tenth of i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from html import escape
 
@@ -18,16 +17,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app import plot_parts as parts
+from gradsim.app.colorbar import DecadeColorBar
 from gradsim.app.colors import (
     NONFINITE_RGBA,
-    VIRIDIS_LUT,
     ZERO_RGBA,
     LevelTracker,
     log_values,
     to_hex,
 )
-from gradsim.app.colors import decade_label as _decade_label
-from gradsim.app.colors import decade_ticks as _decade_ticks
 from gradsim.app.heatmap import HeatmapView
 from gradsim.app.plots import BasePlot
 from gradsim.app.themes import DEFAULT_THEME, Theme
@@ -188,21 +185,13 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent=parent)
         self._metric, self._font_scale = "", 1.0
-        self.bar = pg.ColorBarItem(values=(0, 1), interactive=False, width=22, colorMapMenu=False)
-        lut = np.ascontiguousarray(VIRIDIS_LUT[:, np.newaxis, :])  # bottom = lowest level
-        image = pg.functions.ndarray_to_qimage(lut, QtGui.QImage.Format.Format_RGBA8888)
-        self.bar.bar.setPixmap(QtGui.QPixmap.fromImage(image))
+        self.bar = DecadeColorBar()
         self.addItem(self.bar, row=0, col=0)
         self.set_theme(DEFAULT_THEME)
 
     def set_levels(self, lo: float, hi: float) -> None:
         """Show [lo, hi] decades, labelled at whole decades (as HeatmapView's own bar)."""
-        self.bar.setLevels((lo, hi))
-        major = _decade_ticks(lo, hi)
-        step = major[1] - major[0] if len(major) > 1 else 1.0
-        minor = [float(v) for v in range(math.ceil(lo), math.floor(hi) + 1)] if step > 1 else []
-        minor = [v for v in minor if v not in major] if len(minor) <= 60 else []
-        self.bar.axis.setTicks([[(v, _decade_label(v)) for v in major], [(v, "") for v in minor]])
+        self.bar.show_decades(lo, hi)
 
     def set_text(self, metric: str, font_scale: float) -> None:
         """The metric named on the axis, and the text size."""
@@ -214,7 +203,6 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
         self.setBackground(theme.background)
         for key in ("left", "right", "top", "bottom"):  # the bar's frame
             self.bar.getAxis(key).setPen(theme.foreground)
-            self.bar.getAxis(key).enableAutoSIPrefix(False)
         self._restyle()
 
     def fit_bar(self, top: float, bottom: float) -> None:

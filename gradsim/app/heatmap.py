@@ -13,16 +13,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore
 
+from gradsim.app.colorbar import DecadeColorBar
 from gradsim.app.colors import (
     NONFINITE_RGBA,
     VIRIDIS_LUT,
     ZERO_RGBA,
     LevelTracker,
     colorize_log_packed,
-    decade_label,
-    decade_ticks,
     format_value,
     log_values,
     to_hex,
@@ -38,19 +37,6 @@ from gradsim.app.plot_parts import (
 from gradsim.app.themes import DEFAULT_THEME, Theme
 
 HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
-
-
-class _MenuFreePlotItem(pg.PlotItem):
-    """PlotItem built without its ViewBox context menu (~2 ms of start-up, never shown)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("enableMenu", False)
-        super().__init__(*args, **kwargs)
-
-
-class _ColorBar(pg.ColorBarItem, _MenuFreePlotItem):
-    """ColorBarItem without the context menu it disables anyway: its ``super().__init__()``
-    reaches PlotItem through _MenuFreePlotItem (method resolution order)."""
 
 
 class HeatmapView(pg.GraphicsLayoutWidget):
@@ -117,20 +103,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._readout_text = ""
         self._hover_pos: QtCore.QPointF | None = None  # scene position while the mouse is over
 
-        self._cbar = _ColorBar(values=self._levels, interactive=False, width=22, colorMapMenu=False)
-        # The bar shows the LUT itself, bottom = lowest level (what a 256-stop pg.ColorMap would
-        # draw, without building one: that costs ~2 ms of start-up).
-        bar = np.ascontiguousarray(VIRIDIS_LUT[:, np.newaxis, :])
-        self._cbar.bar.setPixmap(
-            QtGui.QPixmap.fromImage(
-                pg.functions.ndarray_to_qimage(bar, QtGui.QImage.Format.Format_RGBA8888)
-            )
-        )
+        self._cbar = DecadeColorBar(self._levels)
         self.addItem(self._cbar, row=1, col=1)
         self._legend = self.addLabel(" ", row=2, col=0, colspan=2, justify="right")
-
-        for key in ("left", "right", "top", "bottom"):  # the colour bar's frame
-            self._cbar.getAxis(key).enableAutoSIPrefix(False)  # no label rewrite on resizes
 
         self._hover = pg.SignalProxy(
             self.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ, slot=self._on_mouse_moved
@@ -378,16 +353,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self.levelsChanged.emit(*levels)
 
     def _update_colorbar(self) -> None:
-        lo, hi = self._levels
-        self._cbar.setLevels((lo, hi))
-        major = decade_ticks(lo, hi)
-        step = major[1] - major[0] if len(major) > 1 else 1.0
-        minor = [float(v) for v in range(math.ceil(lo), math.floor(hi) + 1)] if step > 1 else []
-        if len(minor) > 60:  # keep minor ticks meaningful on huge ranges
-            minor = []
-        self._cbar.axis.setTicks(
-            [[(v, decade_label(v)) for v in major], [(v, "") for v in minor if v not in major]]
-        )
+        self._cbar.show_decades(*self._levels)
 
     # --- text ---------------------------------------------------------------------------------
 
