@@ -29,6 +29,7 @@ from gradsim.cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
+    Interrupted,
     Parser,
     ProgressBar,
     UsageError,
@@ -42,6 +43,7 @@ from gradsim.cli_common import (
     num,
     out,
     positive_int,
+    train,
 )
 from gradsim.textplot import demo_layers, describe, gradient_table
 
@@ -159,16 +161,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
 
-    sim = make_simulation(config)
-    bar = ProgressBar(sys.stderr)
     try:
-        done = sim.run(args.steps, bar)
-    except KeyboardInterrupt:
-        bar.close()  # before the message, so that it starts on a clean line
-        error_line(f"gradsim: interrupted after {bar.done} steps; {args.out} was not written")
+        sim, done = train(config, args.steps, args.out)
+    except Interrupted:
         return EXIT_INTERRUPTED
-    finally:
-        bar.close()
 
     recorder = sim.recorder
     assert recorder is not None

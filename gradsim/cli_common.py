@@ -204,3 +204,24 @@ def make_simulation(config: Config, *, record: bool = True) -> Simulation:
         ) from exc
     except ConfigError as exc:
         raise UsageError(str(exc)) from exc
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a command's training; the message is already printed (exit 130)."""
+
+
+def train(config: Config, steps: int, out_name: str) -> tuple[Simulation, int]:
+    """A recorded run of ``steps`` steps (fewer if it diverges) with a progress bar, and how
+    many steps it took. Ctrl-C prints that ``out_name`` was not written, then raises
+    ``Interrupted``."""
+    sim = make_simulation(config)
+    bar = ProgressBar(sys.stderr)
+    try:
+        done = sim.run(steps, bar)
+    except KeyboardInterrupt:
+        bar.close()  # before the message, so that it starts on a clean line
+        error_line(f"gradsim: interrupted after {bar.done} steps; {out_name} was not written")
+        raise Interrupted from None
+    finally:
+        bar.close()
+    return sim, done

@@ -15,6 +15,7 @@ from gradsim.cli_common import (
     DEFAULT_STEPS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    Interrupted,
     ProgressBar,
     UsageError,
     add_config_arguments,
@@ -22,10 +23,10 @@ from gradsim.cli_common import (
     error_line,
     image_size,
     load_preset,
-    make_simulation,
     metric_name,
     out,
     positive_int,
+    train,
 )
 
 DEFAULT_FRAMES = 60
@@ -102,16 +103,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     steps = args.steps or (preset.steps if preset else DEFAULT_STEPS)
     metric = args.metric or (preset.metric if preset else "backprop_grad_rms")
 
-    sim = make_simulation(config)
-    bar = ProgressBar(sys.stderr)
     try:
-        done = sim.run(steps, bar)
-    except KeyboardInterrupt:
-        bar.close()  # before the message, so that it starts on a clean line
-        error_line(f"gradsim: interrupted after {bar.done} steps; {args.out} was not written")
+        sim, done = train(config, steps, args.out)
+    except Interrupted:
         return EXIT_INTERRUPTED
-    finally:
-        bar.close()
     assert sim.recorder is not None
 
     from gradsim.app.launch import application

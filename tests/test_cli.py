@@ -176,7 +176,7 @@ def test_bad_output_path_is_rejected_before_running(
     out: str, message: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "make_simulation", lambda *a, **k: pytest.fail("ran before checking"))
+    monkeypatch.setattr(cli, "train", lambda *a, **k: pytest.fail("ran before checking"))
     assert main(["run", *SMALL, "--out", out]) == 2
     err = capsys.readouterr().err
     assert_one_error_line(err)
