@@ -348,7 +348,7 @@ def main() -> None:
         )
     sys.stdout.flush()
 
-    from gradsim.app.worker import running_threads
+    from gradsim.app.model.worker import running_threads
 
     if running_threads():
         raise RuntimeError("a worker is still running after closing the windows")

@@ -25,7 +25,7 @@ def _no_dangling_threads():
     both)."""
     yield
     try:
-        from gradsim.app.worker import running_threads
+        from gradsim.app.model.worker import running_threads
     except ImportError:  # the app is not importable in a Qt-free environment
         return
     leaked = running_threads()

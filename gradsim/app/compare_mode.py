@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from gradsim.app.themes import Theme
+from gradsim.app.views.themes import Theme
 from gradsim.engine.config import Config
 
 if TYPE_CHECKING:  # imported on first use: most sessions never compare (~20 ms of start-up)

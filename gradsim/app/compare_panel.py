@@ -15,11 +15,11 @@ from html import escape
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from gradsim.app.colors import NONFINITE_RGBA, to_hex
-from gradsim.app.compare_view import CompareLossPlot, CompareView
-from gradsim.app.heatmap import HeatmapView
-from gradsim.app.themes import DEFAULT_THEME, Theme
-from gradsim.app.worker import Snapshot, TrainingController
+from gradsim.app.model.worker import Snapshot, TrainingController
+from gradsim.app.views.colors import NONFINITE_RGBA, to_hex
+from gradsim.app.views.compare_view import CompareLossPlot, CompareView
+from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.themes import DEFAULT_THEME, Theme
 from gradsim.engine.config import Config
 from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import STAT_NAMES

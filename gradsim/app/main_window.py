@@ -15,29 +15,29 @@ from PySide6.QtWidgets import (
 )
 
 from gradsim import __version__
-from gradsim.app.banner import DivergenceBanner
-from gradsim.app.caption_bar import CaptionBar
 from gradsim.app.compare_mode import CompareMode
-from gradsim.app.controls import ControlsPanel
-from gradsim.app.file_commands import FileCommands, build_file_menus
-from gradsim.app.lecture import LectureCommands, bundled_lessons
-from gradsim.app.lesson_player import LessonPlayer
-from gradsim.app.menus import build_menus
-from gradsim.app.presentation import PresentationMode
+from gradsim.app.export.file_commands import FileCommands, build_file_menus
+from gradsim.app.inputs.controls import ControlsPanel
+from gradsim.app.inputs.menus import build_menus
+from gradsim.app.inputs.toolbar import DEFAULT_SPEED, DEFAULT_WINDOW, Toolbar
+from gradsim.app.lecture.lecture_commands import LectureCommands, bundled_lessons
+from gradsim.app.lecture.lesson_player import LessonPlayer
+from gradsim.app.lecture.presentation import PresentationMode
+from gradsim.app.model.settings import AppSettings
+from gradsim.app.model.worker import Snapshot
 from gradsim.app.run_driver import RunDriver
-from gradsim.app.settings import AppSettings
-from gradsim.app.single_view import MAP_TAB, SingleRunView
-from gradsim.app.status import StatusPanel
-from gradsim.app.themes import DEFAULT_THEME, THEMES, Theme
-from gradsim.app.toolbar import DEFAULT_SPEED, DEFAULT_WINDOW, Toolbar
-from gradsim.app.worker import Snapshot
+from gradsim.app.views.banner import DivergenceBanner
+from gradsim.app.views.caption_bar import CaptionBar
+from gradsim.app.views.single_view import MAP_TAB, SingleRunView
+from gradsim.app.views.status import StatusPanel
+from gradsim.app.views.themes import DEFAULT_THEME, THEMES, Theme
 from gradsim.engine.config import LIVE_FIELDS, Config
 from gradsim.engine.lessons import Lesson
 from gradsim.engine.presets import Preset, list_presets
 from gradsim.engine.recording import Recorder
 
 if TYPE_CHECKING:
-    from gradsim.app.theory_panel import ChaosMap
+    from gradsim.app.views.theory_panel import ChaosMap
     from gradsim.engine.theory import TheoryProfile
 
 FRAME_MS = 33  # ~30 frames per second: plots show the latest snapshot, stale ones are skipped

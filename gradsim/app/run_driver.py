@@ -12,7 +12,7 @@ import math
 
 from PySide6.QtCore import QObject
 
-from gradsim.app.worker import Snapshot, SnapshotHub, TrainingController
+from gradsim.app.model.worker import Snapshot, SnapshotHub, TrainingController
 from gradsim.engine.config import Config
 
 

@@ -26,7 +26,7 @@ VANISHING = 0.1  # depth-compounded factor below this: "vanishing"
 EXPLODING = 10.0  # above this: "exploding"
 _SPREAD = 1e-6  # relative spread of the factors along depth below which they count as equal
 _FLOAT_DECADES = {"float64": 308, "float32": 38}  # largest decade each dtype can hold
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")  # as gradsim.app.colors
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")  # as gradsim.app.views.colors
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,102 @@
+"""Headless pictures of the real window: one run, a comparison, or a lesson scene.
+
+The window is built offscreen exactly as on a desktop and trains through its real worker, so a
+screenshot shows what a lecturer would see, not a re-drawing of it. The picture is the whole
+window or one of its plots (``image_export.TARGETS``), as a PNG or an SVG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gradsim.app.launch import LaunchError, application, wait_until
+
+if TYPE_CHECKING:
+    from gradsim.app.main_window import MainWindow
+    from gradsim.engine.config import Config
+    from gradsim.engine.lessons import Lesson
+    from gradsim.engine.presets import Preset
+
+
+PLOT_WINDOW_SIZE = (1600, 900)  # the window a single plot is pictured in (the app's default)
+
+
+@dataclass
+class Shot:
+    """What to show. Exactly one of ``config``, ``compare`` or ``lesson`` is used."""
+
+    size: tuple[int, int] = (1920, 1080)  # of the PNG (and of the window, for the window)
+    plot: str = "window"  # or one plot: see image_export.TARGETS
+    steps: int | None = None  # None: the scene's own (lessons) or 100
+    metric: str | None = None
+    theme: str | None = None  # "dark" / "light"; None: dark
+    present: bool = False  # presentation look (controls hidden, projector fonts)
+    show_map: bool = False  # the order-to-chaos map in place of the layer profile
+    config: Config | None = None
+    preset: Preset | None = None
+    compare: list[tuple[str, Config]] = field(default_factory=list)
+    lesson: Lesson | None = None
+    scene: int = 0  # 0-based
+
+
+def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
+    """Build the window offscreen, train, and save ``shot.plot`` to ``out`` (.png or .svg).
+
+    A PNG has ``shot.size`` pixels; an SVG the widget's own size. The window has ``shot.size``
+    when it is the picture, else the app's default size. Raises LaunchError (the run did not
+    finish), ValueError (e.g. no layer profile in a comparison) or OSError (cannot write).
+    """
+    application(offscreen=True)
+    from gradsim.app.export.image_export import export_image
+    from gradsim.app.main_window import MainWindow
+
+    window = MainWindow(
+        config=shot.config if not shot.compare and shot.lesson is None else None,
+        preset=shot.preset,
+        remember=False,
+        metric=shot.metric,
+    )
+    try:
+        window.resize(*(shot.size if shot.plot == "window" else PLOT_WINDOW_SIZE))
+        window.show()
+        if shot.theme is not None:
+            window.set_theme(shot.theme)
+        if shot.present:
+            window.presentation.set_active(True, fullscreen=False)
+        _stage(window, shot)
+        _settle(window, timeout_s)
+        if shot.show_map or shot.plot == "map":
+            window.single.show_map(True)
+        size = shot.size if Path(out).suffix.lower() == ".png" else None
+        return export_image(window, shot.plot, out, size)
+    finally:
+        window.close()
+
+
+def _stage(window: MainWindow, shot: Shot) -> None:
+    """Start what the picture shows: a scene (its own opening steps), a comparison or a run."""
+    if shot.lesson is not None:
+        window.start_lesson(shot.lesson, shot.scene)
+        scene = shot.lesson.scenes[shot.scene]
+        steps = shot.steps if shot.steps is not None else scene.steps
+        if shot.metric is not None:
+            window.set_metric(shot.metric)
+        if steps > scene.steps:
+            _settle(window, 600.0)
+            window.run_until(steps)
+        elif scene.play:
+            window.pause_after_entry()  # a picture of the scene, not of a running show
+        return
+    steps = shot.steps if shot.steps is not None else 100
+    if shot.compare:
+        window.start_comparison(shot.compare, shot.metric)
+    window.run_until(steps)
+
+
+def _settle(window: MainWindow, timeout_s: float) -> None:
+    if not wait_until(lambda: (window.draw(), window.is_idle())[1], timeout_s):
+        raise LaunchError(f"the run did not finish within {timeout_s:.0f} s")
+    window.draw()
+    window.refresh_status()

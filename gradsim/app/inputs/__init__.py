@@ -1,0 +1,1 @@
+"""What the user touches: the settings panel, toolbar, menus and dialogs."""

@@ -1,0 +1,1 @@
+"""Teaching tools: lessons scene by scene, comparisons, presentation mode."""

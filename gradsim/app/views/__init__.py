@@ -1,0 +1,1 @@
+"""What the class sees: heatmaps, line plots, theory readouts, captions and their colours."""

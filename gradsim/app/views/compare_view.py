@@ -1,0 +1,442 @@
+"""Side-by-side view of 2-4 runs: one heatmap per run on one colour scale, and one loss plot.
+
+Colours only compare across heatmaps if they mean the same number everywhere, so the view,
+not each heatmap, owns the colour levels: one ``LevelTracker`` fed with every run's data, its
+levels pinned on every heatmap. The scale is drawn once, as a colour bar right of the whole
+grid, lined up with the plot areas (each heatmap's own bar is taken out of its layout):
+repeated bars would suggest separate scales, and cost every heatmap a tenth of its width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradsim.app.views import plot_parts as parts
+from gradsim.app.views.colorbar import DecadeColorBar
+from gradsim.app.views.colors import (
+    NONFINITE_RGBA,
+    ZERO_RGBA,
+    LevelTracker,
+    log_values,
+    to_hex,
+)
+from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.plots import BasePlot
+from gradsim.app.views.themes import DEFAULT_THEME, Theme
+
+Series = tuple[np.ndarray, np.ndarray]  # (steps, values) of one run
+
+
+LOSS_MIN_HEIGHT = 180  # pixels at font scale 1
+
+
+class CompareLossPlot(BasePlot):
+    """Every run's loss against step, one line each on a log axis, with a legend of labels.
+
+    As in LossPlot, 0/inf/nan cannot sit on a log axis: they are dropped from the lines, a
+    run's first non-finite step gets a dashed line in the run's colour, and the legend says
+    where it overflowed.
+    """
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        theme: Theme = DEFAULT_THEME,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent, log_axis="left")
+        self._run_labels = list(labels)
+        self.plotItem.setLogMode(x=False, y=True)
+        self.plotItem.setDownsampling(auto=True, mode="peak")  # long runs: spikes stay
+        self.plotItem.setClipToView(True)
+        count = len(self._run_labels)
+        # symbol=None explicitly (any symbol* option alone turns symbols on); one min/max
+        # pair per pixel column, as LossPlot.
+        self.curves = [
+            pg.PlotDataItem(symbol=None, symbolPen=None, symbolSize=6, autoDownsampleFactor=1.0)
+            for _ in range(count)
+        ]
+        self.overflow_lines = [pg.InfiniteLine(angle=90) for _ in range(count)]
+        for curve, line in zip(self.curves, self.overflow_lines, strict=True):
+            self._add(curve)
+            line.setVisible(False)
+            self._add(line)
+        self._symbols = [False] * count
+        self._overflow_at: list[int | None] = [None] * count
+        # A text line under the plot, as in ProfilePlot: a LegendItem over the data would
+        # cover the lines of whichever run is in its corner.
+        self._legend = pg.LabelItem(" ", justify="left")
+        self.plotItem.layout.addItem(self._legend, 4, 1)
+        self._legend_entries: list[str] = []
+        self._legend_state: tuple | None = None
+        self._shown: tuple | None = None
+        self.set_axis_labels("training step", "loss")
+        self.set_theme(theme)  # BasePlot's: it calls _apply_theme for the run colours
+        self.clear()
+
+    def set_data(self, series: Sequence[Series]) -> None:
+        """Plot each run's (steps, loss); 0/inf/nan are dropped and reported."""
+        if len(series) != len(self.curves):
+            raise ValueError(f"expected {len(self.curves)} runs, got {len(series)}")
+        arrays = tuple(np.array(a, dtype=np.float64) for pair in series for a in pair)
+        if parts._same(self._shown, arrays):
+            return  # nothing new (e.g. paused): no work, no repaint
+        self._shown = arrays
+        xs, ys, zeros = [], [], 0
+        for i, curve in enumerate(self.curves):
+            steps, loss = arrays[2 * i], arrays[2 * i + 1]
+            if steps.shape != loss.shape:
+                raise ValueError(f"steps {steps.shape} and loss {loss.shape} differ in shape")
+            ok = parts._positive_finite(loss)
+            few = int(ok.sum()) <= parts.FEW_POINTS  # a lone point (died at once) shows
+            if few != self._symbols[i]:
+                self._symbols[i] = few
+                curve.setSymbol("o" if few else None)
+            curve.setData(steps[ok], loss[ok])
+            bad = np.flatnonzero(~np.isfinite(loss))
+            self._overflow_at[i] = int(steps[bad[0]]) if bad.size else None
+            self.overflow_lines[i].setVisible(bool(bad.size))
+            if bad.size:  # in the view, so a run that diverges at step 1 still shows where
+                self.overflow_lines[i].setValue(float(steps[bad[0]]))
+            xs += [steps[ok], steps[bad[:1]]]
+            ys.append(loss[ok])
+            zeros += int(np.count_nonzero(np.isfinite(loss) & ~ok))
+        # No title unless it has news: the axis says "loss", and height is scarce here.
+        self._set_title(f"loss ({zeros} ≤ 0 not shown)" if zeros else "")
+        self._update_legend()
+        x = parts._padded(np.concatenate(xs), self.plotItem.vb.width())
+        self._anchor.set_bounds(x, self._value_range.update(*parts._log_extent(np.concatenate(ys))))
+        parts.settle_range(self.plotItem.vb)
+
+    def clear(self) -> None:
+        """Remove the data (new runs)."""
+        self._shown = None
+        self._value_range.reset()
+        empty = np.empty(0)
+        self.set_data([(empty, empty)] * len(self.curves))
+
+    def legend_entries(self) -> list[str]:
+        """Plain text of the legend entries, one per run in run order."""
+        return list(self._legend_entries)
+
+    def set_font_scale(self, scale: float) -> None:
+        super().set_font_scale(scale)
+        self._update_legend()
+
+    def _apply_theme(self) -> None:
+        """One colour per run (theme.series): its line, points and overflow marker."""
+        width = self._theme.line_width
+        for i, (curve, line) in enumerate(zip(self.curves, self.overflow_lines, strict=True)):
+            curve.setPen(pg.mkPen(self._color(i), width=width))
+            curve.setSymbolBrush(self._color(i))
+            style = QtCore.Qt.PenStyle.DashLine
+            line.setPen(pg.mkPen(self._color(i), width=width, style=style))
+        self._update_legend()
+
+    def _color(self, run: int) -> tuple[int, int, int]:
+        return self._theme.series[run % len(self._theme.series)]
+
+    def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "_legend_state", False) is not False:  # not while constructing
+            self._update_legend()  # as many entries a line as the new width holds
+
+    def _update_legend(self) -> None:
+        entries = [
+            label + (f" (inf/nan from step {at})" if at is not None else "")
+            for label, at in zip(self._run_labels, self._overflow_at, strict=True)
+        ]
+        size = parts.BASE_TICK_PT * self._font_scale
+        lines = self._pack(entries, size, max(200, self.width() - 120))
+        state = (tuple(lines), size, self._theme.foreground)
+        if state == self._legend_state:
+            return  # unchanged: no relayout (this runs every frame and on every resize)
+        self._legend_state, self._legend_entries = state, entries
+        self._legend.setText("<br>".join(lines), color=self._theme.foreground, size=f"{size}pt")
+        self._relayout()
+
+    def _pack(self, entries: list[str], point_size: float, width: float) -> list[str]:
+        """Entries (coloured swatch + text) in as few HTML lines as fit ``width`` pixels."""
+        font = QtGui.QFont()
+        font.setPointSizeF(point_size)
+        metrics = QtGui.QFontMetricsF(font)
+        lines: list[str] = []
+        used = 0.0
+        for i, text in enumerate(entries):
+            html = f"<span style='color:{to_hex(self._color(i))}'>━━</span>&nbsp;{escape(text)}"
+            needed = metrics.horizontalAdvance(f"━━ {text}      ")
+            if lines and used + needed <= width:
+                lines[-1] += "&nbsp;" * 6 + html
+                used += needed
+            else:
+                lines.append(html)
+                used = needed
+        return lines
+
+
+class SharedColorBar(pg.GraphicsLayoutWidget):
+    """The one colour bar of a comparison: the viridis LUT with decade ticks."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent=parent)
+        self._metric, self._font_scale = "", 1.0
+        self.bar = DecadeColorBar()
+        self.addItem(self.bar, row=0, col=0)
+        self.set_theme(DEFAULT_THEME)
+
+    def set_levels(self, lo: float, hi: float) -> None:
+        """Show [lo, hi] decades, labelled at whole decades (as HeatmapView's own bar)."""
+        self.bar.show_decades(lo, hi)
+
+    def set_text(self, metric: str, font_scale: float) -> None:
+        """The metric named on the axis, and the text size."""
+        self._metric, self._font_scale = metric, float(font_scale)
+        self._restyle()
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.setBackground(theme.background)
+        for key in ("left", "right", "top", "bottom"):  # the bar's frame
+            self.bar.getAxis(key).setPen(theme.foreground)
+        self._restyle()
+
+    def fit_bar(self, top: float, bottom: float) -> None:
+        """Stretch the coloured bar from ``top`` to ``bottom`` (this widget's pixels)."""
+        self.ci.layout.activate()
+        item, shown = self.bar.sceneBoundingRect(), self.bar.getViewBox().sceneBoundingRect()
+        margin_top = top - (shown.top() - item.top())
+        margin_bottom = (self.height() - bottom) - (item.bottom() - shown.bottom())
+        self.ci.setContentsMargins(0, max(0.0, margin_top), 0, max(0.0, margin_bottom))
+
+    def _restyle(self) -> None:
+        # A fixed axis width for the widest tick: auto-sized colour bar axes crashed at exit
+        # (see heatmap.py). The key under the grid says the scale is shared.
+        label = self._metric or "value"  # short: it must fit the bar's height at any size
+        scale = self._font_scale
+        parts.style_axis(self.bar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=self._theme)
+        self.setFixedWidth(int(self.bar.axis.minimumWidth()) + 22 + 16)
+
+
+class CompareView(QtWidgets.QWidget):
+    """A titled heatmap per run on one shared colour scale, above one shared loss plot."""
+
+    levelsChanged = QtCore.Signal(float, float)  # the shared levels (decades) moved
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        theme: Theme = DEFAULT_THEME,
+        parent: QtWidgets.QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        if not 2 <= len(labels) <= 4:
+            raise ValueError(f"a comparison shows 2 to 4 runs, got {len(labels)}")
+        self._labels = list(labels)
+        self._theme, self._font_scale, self._metric = theme, 1.0, ""
+        self._auto = True
+        self._tracker = LevelTracker()
+        self._levels = self._tracker.levels
+        self._notes = [""] * len(labels)
+        self._data: list[Series] = []
+        self._align_pending = False
+
+        self.heatmaps: list[HeatmapView] = []
+        self.titles: list[QtWidgets.QLabel] = []
+        grid_widget = QtWidgets.QWidget()
+        grid = QtWidgets.QGridLayout(grid_widget)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        rows, cols = (2, 2) if len(labels) == 4 else (1, len(labels))  # 2, 3: one row
+        for i in range(len(labels)):
+            # Titles have their own grid row: a long label wraps (it never widens the window)
+            # and the heatmaps of a row still line up.
+            title = QtWidgets.QLabel()
+            title.setTextFormat(QtCore.Qt.TextFormat.RichText)
+            title.setWordWrap(True)
+            title.setAlignment(QtCore.Qt.AlignmentFlag.AlignBottom)
+            heatmap = HeatmapView()
+            heatmap.set_auto_levels(False)
+            heatmap.make_compact()
+            heatmap.installEventFilter(self)  # its plot moves: the colour bar follows
+            row, col = 2 * (i // cols), i % cols
+            grid.addWidget(title, row, col)
+            grid.addWidget(heatmap, row + 1, col)
+            grid.setRowStretch(row + 1, 1)
+            self.heatmaps.append(heatmap)
+            self.titles.append(title)
+        self.color_bar = SharedColorBar()
+        self.color_bar.installEventFilter(self)
+        grid.addWidget(self.color_bar, 0, cols, 2 * rows, 1)
+        # The special colours' key, once under the grid (the heatmaps show none of their own).
+        self.key = QtWidgets.QLabel()
+        self.key.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.key.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.key, 2 * rows, 0, 1, cols + 1)
+        self.loss_plot = CompareLossPlot(labels, theme)
+        self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
+
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        splitter.addWidget(grid_widget)
+        splitter.addWidget(self.loss_plot)
+        # The heatmaps are the point: the loss gets a quarter of the height (a fifth under a
+        # 2 x 2 grid, whose heatmaps would otherwise be too flat to read).
+        share = 3 if rows == 1 else 4
+        splitter.setStretchFactor(0, share)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1000 * share, 1000])
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.setAutoFillBackground(True)
+        self.set_theme(theme)
+        self._apply_levels(self._levels, force=True)
+
+    # -- data ------------------------------------------------------------------------------
+    def set_data(self, series: Sequence[Series]) -> None:
+        """Show each run's (steps, values (n, L)); the shared levels follow all runs' data."""
+        if len(series) != len(self.heatmaps):
+            raise ValueError(f"expected {len(self.heatmaps)} runs, got {len(series)}")
+        self._data = [(np.asarray(s), np.asarray(v)) for s, v in series]
+        self._follow_data()
+        for heatmap, (steps, values) in zip(self.heatmaps, self._data, strict=True):
+            heatmap.set_data(steps, values)
+
+    def set_metric(self, name: str) -> None:
+        """A new metric (or new runs): automatic levels start afresh."""
+        for heatmap in self.heatmaps:
+            heatmap.set_metric(name)
+        self._metric = name
+        self.color_bar.set_text(name, self._font_scale)
+        if self._auto:
+            self._tracker.reset()
+
+    def set_window(self, span: int | None) -> None:
+        """Show the last ``span`` steps of every run (None: the whole runs)."""
+        for heatmap in self.heatmaps:
+            heatmap.set_window(span)
+        if self._auto:
+            self._tracker.reset()
+
+    def set_notes(self, notes: Sequence[str], tooltips: Sequence[str] = ()) -> None:
+        """Per-run HTML after each title ("step 200", "diverged at step 1"), and plain
+        tooltips (e.g. why a run diverged)."""
+        tips = [*tooltips, *[""] * (len(notes) - len(tooltips))]
+        for i, (note, tip) in enumerate(zip(notes, tips, strict=True)):
+            if note != self._notes[i]:
+                self._notes[i] = note
+                self._write_title(i)
+            self.titles[i].setToolTip(tip)
+
+    # -- levels ----------------------------------------------------------------------------
+    def set_auto_levels(self, on: bool) -> None:
+        """Let the shared levels follow every run's data, or keep them where they are."""
+        self._auto = on
+        if on:
+            self._tracker.reset()
+            self._follow_data()
+
+    def set_levels(self, lo: float, hi: float) -> None:
+        """Pin the shared levels to [lo, hi] decades (turns automatic levels off)."""
+        if not hi > lo:
+            raise ValueError(f"need lo < hi, got {lo}, {hi}")
+        self._auto = False
+        self._apply_levels((float(lo), float(hi)))
+
+    def levels(self) -> tuple[float, float]:
+        """The shared levels in decades (lo, hi)."""
+        return self._levels
+
+    def auto_levels(self) -> bool:
+        return self._auto
+
+    def _follow_data(self) -> None:
+        """Automatic levels: one tracker fed with every run's values (it skips 0/inf/nan)."""
+        if self._auto and self._data:
+            logs = [log_values(values).ravel() for _, values in self._data]
+            self._apply_levels(self._tracker.update(np.concatenate(logs)))
+
+    def _apply_levels(self, levels: tuple[float, float], force: bool = False) -> None:
+        if levels == self._levels and not force:
+            return
+        self._levels = levels
+        for heatmap in self.heatmaps:
+            heatmap.set_levels(*levels)
+        self.color_bar.set_levels(*levels)
+        self.levelsChanged.emit(*levels)
+
+    # -- style -----------------------------------------------------------------------------
+    def set_font_scale(self, scale: float) -> None:
+        """Scale every text (e.g. 1.5 for a presentation mode)."""
+        self._font_scale = float(scale)
+        for widget in (*self.heatmaps, self.loss_plot):
+            widget.set_font_scale(scale)
+        self.loss_plot.setMinimumHeight(round(LOSS_MIN_HEIGHT * scale))  # room for its ticks
+        self.color_bar.set_text(self._metric, scale)
+        for i in range(len(self.titles)):
+            self._write_title(i)
+        self._write_key()
+        self._schedule_align()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Restyle the titles and background, and every child that can."""
+        self._theme = theme
+        palette = self.palette()
+        palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.background))
+        self.setPalette(palette)
+        for widget in (*self.heatmaps, self.loss_plot, self.color_bar):
+            widget.set_theme(theme)
+        for i in range(len(self.titles)):
+            self._write_title(i)
+        self._write_key()
+
+    def _write_key(self) -> None:
+        theme, size = self._theme, parts.BASE_TICK_PT * self._font_scale
+        self.key.setStyleSheet(
+            f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
+            f" font-size: {size:.1f}pt; padding: 0px 4px; }}"
+        )
+        # A white square vanishes on a light background: its outline stands in for it.
+        zero = f"<span style='color:{to_hex(ZERO_RGBA)}'>■</span>" if theme.is_dark else "□"
+        over = f"<span style='color:{to_hex(NONFINITE_RGBA)}'>■</span>"
+        self.key.setText(
+            f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;{over} inf / nan (overflow)"
+            "&nbsp;&nbsp;&nbsp;one colour scale for every run"
+        )
+
+    def _write_title(self, i: int) -> None:
+        theme, size = self._theme, parts.BASE_LABEL_PT * 1.15 * self._font_scale
+        self.titles[i].setStyleSheet(
+            f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
+            f" font-size: {size:.1f}pt; padding: 2px 4px; }}"
+        )
+        swatch = f"<span style='color:{to_hex(theme.series[i % len(theme.series)])}'>■</span>"
+        note = f"&nbsp;&nbsp; {self._notes[i]}" if self._notes[i] else ""
+        self.titles[i].setText(f"{swatch} <b>{escape(self._labels[i])}</b>{note}")
+
+    # -- the colour bar spans the plot areas, top row to bottom row ------------------------
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() in (QtCore.QEvent.Type.Resize, QtCore.QEvent.Type.Show):
+            self._schedule_align()
+        return False
+
+    def _schedule_align(self) -> None:
+        if not self._align_pending:  # once, after the layouts have settled
+            self._align_pending = True
+            QtCore.QTimer.singleShot(0, self._align_color_bar)
+
+    def _align_color_bar(self) -> None:
+        """Stretch the bar from the top row's plot area to the bottom row's."""
+        self._align_pending = False
+        edges = []
+        for heatmap, corner in ((self.heatmaps[0], "topLeft"), (self.heatmaps[-1], "bottomLeft")):
+            plot = heatmap.getItem(1, 0)  # HeatmapView's plot (row 1, left of its own bar)
+            if plot is None or not heatmap.isVisible():
+                return
+            point = heatmap.mapFromScene(getattr(plot.getViewBox().sceneBoundingRect(), corner)())
+            edges.append(self.color_bar.mapFromGlobal(heatmap.viewport().mapToGlobal(point)).y())
+        self.color_bar.fit_bar(*edges)

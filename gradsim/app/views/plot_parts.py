@@ -1,0 +1,304 @@
+"""Axes and view ranges shared by the line plots and the heatmap.
+
+Painting runs on the UI thread, so these pieces keep it cheap: the view range is settled when
+data is set (``settle_range``), a log axis's range holds still while noisy data stays inside it
+(``StableRange``), grid lines are opaque and under the data (``GridAxis``), and nothing restyles
+an axis unless its text really changes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui
+
+from gradsim.app.views.colors import to_hex
+from gradsim.app.views.themes import DEFAULT_THEME, Theme
+
+BASE_TICK_PT = 12.0  # sizes at font scale 1, chosen for a 1920x1080 projector
+BASE_LABEL_PT = 14.0
+FEW_POINTS = 200  # up to this many points, the loss line also shows its points
+MIN_GRID_CONTRAST = 4  # grid lines closer than this (of 255) to the background are not drawn
+
+
+def settle_range(view: pg.ViewBox) -> None:
+    """Apply a pending auto-range now, before the next paint.
+
+    pyqtgraph recomputes the auto-range lazily at the start of a paint; the range change that
+    follows marks the scene dirty from inside the paint, and Qt then paints the whole view a
+    second time a frame later. Settling it right after new data gives one paint per update.
+    A downsampled curve redraws for the new range and may move its bounds once more, so this
+    repeats until the range holds (at most a few rounds; pyqtgraph damps that cycle).
+    """
+    for _ in range(4):
+        before = view.viewRange()
+        view.updateAutoRange()  # returns at once when auto-range is off (the user zoomed)
+        view.updateMatrix()  # no-op unless the range changed
+        if view.viewRange() == before:
+            return
+
+
+def _nice_step(x: float) -> float:
+    """The largest 1, 2 or 5 x 10^k not above ``x`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(x))
+    return max(m * power for m in (1.0, 2.0, 5.0) if m * power <= x * (1 + 1e-9))
+
+
+class StableRange:
+    """Range of a live log axis (in decades) that holds still while the data stays in it.
+
+    A range that hugs the data moves a little with every frame of noise: the axis then lays out
+    its tick text again and every curve redraws for the new range, each paint. This one moves
+    only when the data leaves it or fills less than ``min_fill`` of it; it then spans the data
+    plus ``margin`` of its span on each side, rounded outward to a 1-2-5 step of about a tenth
+    of the span (whole decades for wide ranges).
+    """
+
+    def __init__(self, margin: float = 0.03, min_fill: float = 0.5, min_span: float = 0.35):
+        self.margin = margin
+        self.min_fill = min_fill
+        # Decades: a (nearly) constant series gets a range with tick labels in it (any 0.35
+        # decades hold a labelled 1..9 x 10^k), and looks flat rather than magnified noise.
+        self.min_span = min_span
+        self.range: tuple[float, float] | None = None
+
+    def reset(self) -> None:
+        """Forget the range (a new run)."""
+        self.range = None
+
+    def update(self, lo: float, hi: float) -> tuple[float, float] | None:
+        """Feed the data's extent [lo, hi] (decades); return the range to show. Non-finite
+        input (nothing to show) keeps the current range, None before any data."""
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+            return self.range
+        if self.range is not None:
+            a, b = self.range
+            if a <= lo and hi <= b and max(hi - lo, self.min_span) >= self.min_fill * (b - a):
+                return self.range
+        if hi - lo < self.min_span:  # centre (nearly) constant data in the smallest range
+            mid = (lo + hi) / 2
+            lo, hi = mid - self.min_span / 2, mid + self.min_span / 2
+        span = hi - lo
+        step = _nice_step(span / 10)
+        pad = self.margin * span
+        self.range = (
+            math.floor((lo - pad) / step) * step,
+            math.ceil((hi + pad) / step) * step,
+        )
+        return self.range
+
+
+class _RangeAnchor(pg.GraphicsObject):
+    """Invisible item whose bounds are what the view shows while it auto-ranges.
+
+    The plotted items are added with ``ignoreBounds=True``, so pyqtgraph's auto-range (and the
+    user's zoom, pan and "A" button) works as usual but fits this box, which the plot sets from
+    its data (see StableRange); it also spares auto-range a pass over every curve's data.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bounds: tuple[tuple[float, float] | None, ...] = (None, None)
+
+    def set_bounds(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> None:
+        """Box in view coordinates (decades on a log axis); None leaves an axis alone."""
+        if (x, y) != self._bounds:
+            self._bounds = (x, y)
+            self.informViewBoundsChanged()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: object = None) -> tuple | None:
+        return self._bounds[ax]
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return QtCore.QRectF()
+
+    def paint(self, *args: object) -> None:
+        pass
+
+
+def _padded(values: np.ndarray, pixels: float) -> tuple[float, float] | None:
+    """(min, max) of ``values`` widened on each side by the share of the span pyqtgraph's
+    auto-range pads with on an axis ``pixels`` long (2-10 %; at least half a unit), so end
+    points, their symbols and the last tick label are not cut; None when empty."""
+    if values.size == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    fraction = min(max(1.0 / math.sqrt(pixels), 0.02), 0.1) if pixels > 0 else 0.02
+    pad = max(fraction * (hi - lo), 0.5)
+    return lo - pad, hi + pad
+
+
+def _log_extent(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of log10 of positive finite ``values``; (inf, -inf) when there are none."""
+    if values.size == 0:
+        return math.inf, -math.inf
+    return math.log10(float(values.min())), math.log10(float(values.max()))
+
+
+def _over_background(color: QtGui.QColor, background: str) -> QtGui.QColor:
+    """The opaque colour that ``color`` (with its alpha) shows over ``background``."""
+    alpha = color.alphaF()
+    bg = QtGui.QColor(background)
+    mix = [
+        round(alpha * c + (1.0 - alpha) * b)
+        for c, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True)
+    ]
+    return QtGui.QColor(*mix)
+
+
+class GridAxis(pg.AxisItem):
+    """Axis whose grid lines are opaque: the colour pyqtgraph's translucent ones show over the
+    background, at a fraction of the cost (blending ~100 log-grid lines cost ~5 ms a paint).
+    Opaque lines would hide the data where they cross it, so the plots put these axes under
+    their view box (see BasePlot). Levels of grid lines too faint to see (pyqtgraph fades
+    dense levels, e.g. 2..9 x 10^k over 14 decades) are not drawn at all. Without a grid it is
+    a plain AxisItem.
+
+    Subclasses choose ticks in ``allTickValues`` (what ``tickValues`` is for a plain axis).
+    """
+
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self._opaque_pens: dict[int, QtGui.QPen] = {}
+        self._background = DEFAULT_THEME.background
+
+    def set_background(self, background: str) -> None:
+        """The colour behind the grid (the opaque grid colours are mixed over it)."""
+        if background != self._background:
+            self._background = background
+            self._opaque_pens.clear()
+            self.picture = None  # pyqtgraph's cached drawing of the axis
+            self.update()
+
+    def allTickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        """Tick levels, coarsest first, before faint grid levels are dropped."""
+        return super().tickValues(minVal, maxVal, size)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = self.allTickValues(minVal, maxVal, size)
+        if self.grid is False or self.style["tickAlpha"] is not None:
+            return levels
+        # pyqtgraph's grid alpha for level i (AxisItem.generateDrawSpecs, tickAlpha None);
+        # a level that faint is dense, so it never carries tick text either.
+        color = self.tickPen().color()
+        bg = QtGui.QColor(self._background)
+        contrast = max(abs(a - b) for a, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True))
+        for i, (_, values) in enumerate(levels):
+            alpha = 255 / (i + 1) * self.grid / 255 * min(1.0, 0.05 * size / (len(values) + 1))
+            if alpha / 255 * contrast < MIN_GRID_CONTRAST:
+                return levels[:i]
+        return levels
+
+    def generateDrawSpecs(self, p: QtGui.QPainter) -> tuple | None:
+        specs = super().generateDrawSpecs(p)
+        if specs is None or self.grid is False:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        return axis_spec, [(self._opaque(pen), a, b) for pen, a, b in tick_specs], text_specs
+
+    def _opaque(self, pen: QtGui.QPen) -> QtGui.QPen:
+        key = pen.color().rgba()
+        opaque = self._opaque_pens.get(key)
+        if opaque is None:
+            opaque = QtGui.QPen(pen)
+            opaque.setColor(_over_background(pen.color(), self._background))
+            self._opaque_pens[key] = opaque
+        return opaque
+
+
+class IntegerAxis(GridAxis):
+    """Axis of steps or layers: ticks on whole numbers only (no "step 0.5")."""
+
+    def allTickValues(self, minVal: float, maxVal: float, size: float) -> list:
+        levels = [
+            (spacing, [v for v in values if float(v).is_integer()])
+            for spacing, values in super().allTickValues(minVal, maxVal, size)
+            if spacing >= 1
+        ]
+        if not levels:  # zoomed in to a few units: one tick per integer
+            levels = [(1.0, [float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1)])]
+        return levels
+
+
+class LogAxis(GridAxis):
+    """Log axis that labels decades only, unless fewer than ~1.5 decades are visible.
+
+    pyqtgraph labels every minor tick (2..9 x 10^k) when few decades show, and with projector
+    fonts those labels overlap; the tick marks themselves stay.
+    """
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
+        strings = super().logTickStrings(values, scale, spacing)
+        if spacing is not None:  # a level of whole decades
+            return strings
+        # The fine level (1..9 x 10^k, decades included) appears when few decades show.
+        lo, hi = sorted(self.range)
+        if hi - lo < 0.7:  # less than a factor of ~5 visible: label every tick there is
+            return strings
+        keep = (1,) if hi - lo >= 1.5 else (1, 2, 5)
+        mantissa = [round(10 ** (v % 1)) for v in values]
+        return [s if m in keep else "" for s, m in zip(strings, mantissa, strict=True)]
+
+
+def style_axis(
+    axis: pg.AxisItem,
+    label: str,
+    scale: float,
+    widest_tick: str = "",
+    theme: Theme = DEFAULT_THEME,
+) -> None:
+    """Theme colours and projector-sized fonts for one axis.
+
+    Vertical axes get a fixed width that fits ``widest_tick`` and the rotated label: auto
+    widths only catch up one paint later (a fresh screenshot shows the label over the ticks).
+    """
+    tick_font = QtGui.QFont()
+    tick_font.setPointSizeF(BASE_TICK_PT * scale)
+    label_font = QtGui.QFont()
+    label_font.setPointSizeF(BASE_LABEL_PT * scale)
+    axis.setPen(theme.foreground)
+    axis.setTextPen(theme.foreground)
+    if isinstance(axis, GridAxis):
+        axis.set_background(theme.background)
+    axis.setTickFont(tick_font)
+    axis.enableAutoSIPrefix(False)  # no "(x1e+27)" or "(x0.001)" on a teaching plot
+    axis.setLabel(label, color=theme.foreground, **{"font-size": f"{BASE_LABEL_PT * scale}pt"})
+    if widest_tick:
+        text_px = QtGui.QFontMetrics(tick_font).horizontalAdvance(widest_tick)
+        axis.setWidth(text_px + QtGui.QFontMetrics(label_font).height() + 16)
+
+
+def quiet_hidden_axes(plot: pg.PlotItem) -> None:
+    """Stop the hidden top and right axes from rewriting their (invisible) label on every range
+    change: with auto SI prefixes on, each change re-renders the label's HTML."""
+    for key in ("top", "right"):
+        plot.getAxis(key).enableAutoSIPrefix(False)
+
+
+def _positive_finite(values: np.ndarray) -> np.ndarray:
+    """Mask of values a log axis can show."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (values > 0)
+
+
+def _same(old: tuple | None, new: tuple) -> bool:
+    """Whether two argument tuples (arrays compared by value, nan == nan) are equal."""
+    if old is None or len(old) != len(new):
+        return False
+    for a, b in zip(old, new, strict=True):
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            if not (
+                isinstance(a, np.ndarray)
+                and isinstance(b, np.ndarray)
+                and (a is b or np.array_equal(a, b, equal_nan=True))
+            ):
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def _swatch(color: tuple[int, ...], glyph: str) -> str:
+    return f"<span style='color:{to_hex(color)}'>{glyph}</span>"

@@ -1,0 +1,418 @@
+"""Line plots next to the heatmap: the loss over time and one step's profile across layers.
+
+Both use log axes, which cannot show 0, inf or nan: such values are dropped from the lines
+(pyqtgraph's log mode would otherwise warn or draw garbage) and reported instead, because in
+gradsim they are the lesson, not noise. The axis helpers here are shared with the heatmap.
+
+Painting runs on the UI thread while the worker trains, and every millisecond it takes is GIL
+time the worker waits for, so the views are built to paint once per update and cheaply: the
+view range is settled when the data is set (``settle_range``), the log axis's range holds still
+while noisy data stays in it (``StableRange``), grid lines are opaque and under the data, long
+loss curves are drawn at about two points per pixel, and nothing restyles an axis unless its
+text really changes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from gradsim.app.views.colors import NONFINITE_RGBA, ZERO_RGBA
+from gradsim.app.views.plot_parts import (
+    BASE_LABEL_PT,
+    BASE_TICK_PT,
+    FEW_POINTS,
+    IntegerAxis,
+    LogAxis,
+    StableRange,
+    _log_extent,
+    _padded,
+    _positive_finite,
+    _RangeAnchor,
+    _same,
+    _swatch,
+    quiet_hidden_axes,
+    settle_range,
+    style_axis,
+)
+from gradsim.app.views.themes import DEFAULT_THEME, Theme
+
+
+class BasePlot(pg.PlotWidget):
+    """PlotWidget with a theme, a font scale, a short title and a data-only ``clear()``."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None, log_axis: str) -> None:
+        other = "bottom" if log_axis == "left" else "left"
+        super().__init__(
+            parent=parent,
+            background=DEFAULT_THEME.background,
+            axisItems={log_axis: LogAxis(log_axis), other: IntegerAxis(other)},
+            enableMenu=False,  # the view box menu is never built (~2 ms of start-up)
+        )
+        # PlotWidget binds PlotItem.clear (which removes every item) as an instance attribute,
+        # shadowing any subclass method of that name; drop it so clear() only clears data.
+        del self.clear
+        self._labels = ("", "")
+        self._title = "\0"  # differs from every real title: the first one is always drawn
+        self._font_scale = 1.0
+        self._theme = DEFAULT_THEME
+        self.plotItem.showGrid(x=True, y=True, alpha=DEFAULT_THEME.grid_alpha)
+        quiet_hidden_axes(self.plotItem)
+        for key in ("left", "bottom"):  # opaque grid lines (GridAxis) go under the data
+            self.plotItem.getAxis(key).setZValue(self.plotItem.vb.zValue() - 1)
+        self._anchor = _RangeAnchor()  # the only item auto-range looks at
+        self.plotItem.addItem(self._anchor)
+        self.plotItem.vb.setDefaultPadding(0.0)  # the anchor's box has its margins already
+        self._value_range = StableRange()  # of the log axis: its edges fall on round values
+
+    def _add(self, item: pg.GraphicsObject) -> None:
+        """Add a plotted item; the view's range comes from the anchor, not from it."""
+        self.plotItem.addItem(item, ignoreBounds=True)
+
+    def set_font_scale(self, scale: float) -> None:
+        """Scale every text (e.g. 1.5 for a presentation mode)."""
+        self._font_scale = float(scale)
+        self._restyle()
+        self._set_title(self._title, force=True)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Colours and line widths (e.g. the high-contrast projector variant)."""
+        self._theme = theme
+        self.setBackground(theme.background)
+        self.plotItem.showGrid(x=True, y=True, alpha=theme.grid_alpha)
+        self._apply_theme()
+        self._restyle()
+        self._set_title(self._title, force=True)
+
+    def _apply_theme(self) -> None:
+        """Recolour the plotted items (subclasses)."""
+
+    @property
+    def theme(self) -> Theme:
+        return self._theme
+
+    def set_axis_labels(self, bottom: str, left: str) -> None:
+        """Axis titles (restyled only when they change: this may be called every frame)."""
+        if (bottom, left) != self._labels:
+            self._labels = (bottom, left)
+            self._restyle()
+
+    def title(self) -> str:
+        """Title text as set (HTML), for tests and status lines."""
+        return self._title
+
+    def _restyle(self) -> None:
+        bottom, left = self._labels
+        style_axis(self.plotItem.getAxis("bottom"), bottom, self._font_scale, theme=self._theme)
+        left_axis = self.plotItem.getAxis("left")
+        # Log ticks read "10⁻³⁰⁰" over wide ranges but "0.0005" over narrow ones: the wider.
+        widest = "0.0005" if isinstance(left_axis, LogAxis) else "2000"
+        style_axis(left_axis, left, self._font_scale, widest_tick=widest, theme=self._theme)
+
+    def _set_title(self, text: str, force: bool = False) -> None:
+        """Keep titles short: a PlotItem is never narrower than its title."""
+        if text == self._title and not force:
+            return
+        self._title = text
+        self.plotItem.setTitle(
+            text or None, color=self._theme.foreground, size=f"{BASE_LABEL_PT * self._font_scale}pt"
+        )
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Apply a text size change now, not at the next event loop pass (a screenshot taken
+        right after an update would show the plot cut off)."""
+        self.plotItem.layout.activate()
+
+    def clear(self) -> None:  # overridden by subclasses
+        raise NotImplementedError
+
+
+class LossPlot(BasePlot):
+    """Training loss against step on a log axis, with the first non-finite step marked."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent, log_axis="left")
+        self.plotItem.setLogMode(x=False, y=True)
+        # Long runs: draw only what is visible, peak-preserving downsampling (spikes stay).
+        # Set on the PlotItem: it overrides the curve's own options when adding the curve.
+        self.plotItem.setDownsampling(auto=True, mode="peak")
+        self.plotItem.setClipToView(True)
+        self.curve = pg.PlotDataItem(
+            symbol=None,  # explicit: any symbol* option alone would switch symbols on
+            symbolPen=None,
+            symbolSize=6,
+            # One min/max pair per pixel column: the same envelope as pyqtgraph's default of 5
+            # samples a pixel, at a third of the cost of drawing it with a width-2 pen.
+            autoDownsampleFactor=1.0,
+        )
+        self._add(self.curve)
+        self._symbols = False
+        # Inside the view (set_data puts its step in the range), so a run that diverges at step
+        # 1 still shows where. The label flips to the inner side of the line near either edge.
+        self.overflow_line = pg.InfiniteLine(
+            angle=90,
+            pen=pg.mkPen(NONFINITE_RGBA[:3], width=2, style=QtCore.Qt.PenStyle.DashLine),
+            label="inf/nan from step {value:.0f}",
+            labelOpts={"position": 0.9, "color": NONFINITE_RGBA[:3]},
+        )
+        self.overflow_line.setVisible(False)
+        self._add(self.overflow_line)
+        self._apply_theme()
+        self.set_axis_labels("training step", "loss")
+        self._scale_label()
+        self._shown: tuple | None = None  # the arguments of the last set_data
+        self.clear()
+
+    def set_font_scale(self, scale: float) -> None:
+        super().set_font_scale(scale)
+        self._scale_label()
+
+    def _apply_theme(self) -> None:
+        theme = self._theme
+        self.curve.setPen(pg.mkPen(theme.measured, width=theme.line_width))
+        self.curve.setSymbolBrush(theme.measured)
+        fill = QtGui.QColor(theme.background)
+        fill.setAlpha(200)  # the label stays readable over the curve it may cover
+        self.overflow_line.label.fill = pg.mkBrush(fill)
+        self.overflow_line.label.update()
+
+    def set_data(self, steps: np.ndarray, loss: np.ndarray) -> None:
+        """Plot ``loss`` (n,) at ``steps`` (n,); 0/inf/nan are dropped and reported."""
+        steps = np.array(steps, dtype=np.float64)  # copies: kept to spot repeated calls
+        loss = np.array(loss, dtype=np.float64)
+        if steps.shape != loss.shape:
+            raise ValueError(f"steps {steps.shape} and loss {loss.shape} differ in shape")
+        if _same(self._shown, (steps, loss)):
+            return  # nothing new (e.g. a paused run): no work, no repaint
+        self._shown = (steps, loss)
+        ok = _positive_finite(loss)
+        few = int(ok.sum()) <= FEW_POINTS  # a lone point (a run that died at once) is visible
+        if few != self._symbols:
+            self._symbols = few
+            self.curve.setSymbol("o" if few else None)
+        self.curve.setData(steps[ok], loss[ok])
+        bad = np.flatnonzero(~np.isfinite(loss))
+        self.overflow_line.setVisible(bool(bad.size))
+        if bad.size:
+            self.overflow_line.setValue(float(steps[bad[0]]))
+            # The label only reformats while visible and when the value moves: refresh it.
+            self.overflow_line.label.valueChanged()
+        zeros = int(np.count_nonzero(np.isfinite(loss) & ~ok))
+        self._set_title(f"loss ({zeros} ≤ 0 not shown)" if zeros else "loss")
+        # Steps: all drawn points and the overflow marker (a run that diverges at step 1 still
+        # shows where), following the newest step; loss: a range that holds still.
+        shown_steps = steps[ok]
+        if bad.size:
+            shown_steps = np.append(shown_steps, steps[bad[0]])
+        x = _padded(shown_steps, self.plotItem.vb.width())
+        self._anchor.set_bounds(x, self._value_range.update(*_log_extent(loss[ok])))
+        settle_range(self.plotItem.vb)
+
+    def clear(self) -> None:
+        """Remove the data (a new run)."""
+        self._shown = None
+        self.curve.setData([], [])
+        self.overflow_line.setVisible(False)
+        self._set_title("loss")
+        self._value_range.reset()
+        self._anchor.set_bounds(None, None)
+        settle_range(self.plotItem.vb)
+
+    def _scale_label(self) -> None:
+        font = QtGui.QFont()
+        font.setPointSizeF(BASE_TICK_PT * self._font_scale)
+        self.overflow_line.label.setFont(font)
+
+
+class ProfilePlot(BasePlot):
+    """One step's metric across layers, measured and predicted, on a log axis.
+
+    Layer runs along x by default (``layer_axis="x"``, input on the left): the textbook form,
+    where exponential growth or decay per layer is a straight line whose slope students can read
+    as a gain per layer. ``layer_axis="y"`` puts layer 1 at the bottom instead, to sit beside
+    the heatmap and share its rows.
+    """
+
+    def __init__(
+        self, parent: QtWidgets.QWidget | None = None, layer_axis: Literal["x", "y"] = "x"
+    ) -> None:
+        super().__init__(parent, log_axis="left" if layer_axis == "x" else "bottom")
+        self._layer_axis = layer_axis
+        self.plotItem.setLogMode(x=layer_axis == "y", y=layer_axis == "x")
+        self.measured_curve = pg.PlotDataItem(symbol="o", symbolSize=7, symbolPen=None)
+        self._add(self.measured_curve)
+        self.theory_curve = pg.PlotDataItem()
+        self._add(self.theory_curve)
+        # Zeros and overflows cannot sit on a log axis: markers one decade beyond the finite
+        # data, pointing out of the plot (down/left = underflow, up/right = overflow).
+        down, up = ("t", "t1") if layer_axis == "x" else ("t3", "t2")
+        self.zero_markers = pg.PlotDataItem(
+            pen=None, symbol=down, symbolSize=12, symbolBrush=ZERO_RGBA[:3], symbolPen=None
+        )
+        self.overflow_markers = pg.PlotDataItem(
+            pen=None, symbol=up, symbolSize=12, symbolBrush=NONFINITE_RGBA[:3], symbolPen=None
+        )
+        for item in (self.zero_markers, self.overflow_markers):
+            self._add(item)
+        # The legend is a text line under the plot, not a LegendItem over it: the measured line
+        # crosses the view diagonally (up when vanishing, down when exploding), so no corner is
+        # always free, and a LegendItem that changes size jumps to the top-left corner.
+        self._legend = pg.LabelItem(" ", justify="left")
+        self.plotItem.layout.addItem(self._legend, 4, 1)
+        self._legend_state: tuple | None = None
+        self._legend_entries: list[str] = []
+        self._metric = "\0"
+        self._set_metric("")
+        self._shown: tuple | None = None  # the arguments of the last set_profile
+        self._apply_theme()
+        self.clear()
+
+    def set_profile(
+        self,
+        values: np.ndarray,
+        metric: str,
+        theory: np.ndarray | None = None,
+        theory_label: str = "theory",
+        step: int | None = None,
+    ) -> None:
+        """Show ``values`` (L,) of ``metric``; ``theory`` (L,) is drawn dashed when given."""
+        values = np.array(values, dtype=np.float64).ravel()  # copies: kept to spot repeats
+        if theory is not None:
+            theory = np.array(theory, dtype=np.float64).ravel()
+        shown = (values, theory, metric, theory_label if theory is not None else None, step)
+        if _same(self._shown, shown):
+            return  # nothing new: no work, no repaint
+        self._shown = shown
+        layers = np.arange(1, values.size + 1, dtype=np.float64)
+        ok = _positive_finite(values)
+        self._draw(self.measured_curve, layers[ok], values[ok])
+        shown = [values[ok]]
+        if theory is not None:
+            t_ok = _positive_finite(theory)
+            t_layers = np.arange(1, theory.size + 1, dtype=np.float64)
+            self._draw(self.theory_curve, t_layers[t_ok], theory[t_ok])
+            shown.append(theory[t_ok])
+        else:
+            self._draw(self.theory_curve, np.empty(0), np.empty(0))
+        finite = np.concatenate(shown)
+        low = finite.min() / 10 if finite.size else 0.1
+        high = finite.max() * 10 if finite.size else 10.0
+        zero = values == 0
+        overflow = ~np.isfinite(values)
+        self._draw(self.zero_markers, layers[zero], np.full(int(zero.sum()), low))
+        self._draw(self.overflow_markers, layers[overflow], np.full(int(overflow.sum()), high))
+        self._update_legend(
+            theory_label if theory is not None else None, int(zero.sum()), int(overflow.sum())
+        )
+        self._set_metric(metric or "value")
+        self._set_title(
+            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "")
+        )
+        # The view: every layer drawn, and a value range (markers included) that holds still.
+        drawn = np.flatnonzero(ok | zero | overflow) + 1
+        if theory is not None:
+            drawn = np.concatenate([drawn, np.flatnonzero(t_ok) + 1])
+        vb = self.plotItem.vb
+        layer_range = _padded(drawn, vb.width() if self._layer_axis == "x" else vb.height())
+        lo, hi = _log_extent(finite)
+        if zero.any():
+            lo = min(lo, math.log10(low))
+        if overflow.any():
+            hi = max(hi, math.log10(high))
+        value_range = self._value_range.update(lo, hi)
+        if self._layer_axis == "x":
+            self._anchor.set_bounds(layer_range, value_range)
+        else:
+            self._anchor.set_bounds(value_range, layer_range)
+        settle_range(self.plotItem.vb)
+
+    def clear(self) -> None:
+        """Remove the data (a new run)."""
+        self._shown = None
+        for item in (self.measured_curve, self.theory_curve):
+            item.setData([], [])
+        for item in (self.zero_markers, self.overflow_markers):
+            item.setData([], [])
+        self._update_legend(None, 0, 0)
+        self._set_title("")
+        self._value_range.reset()
+        self._anchor.set_bounds(None, None)
+        settle_range(self.plotItem.vb)
+
+    def legend_entries(self) -> list[str]:
+        """Plain text of the legend entries, in order (for tests and status lines)."""
+        return list(self._legend_entries)
+
+    def set_font_scale(self, scale: float) -> None:
+        super().set_font_scale(scale)
+        self._legend_state = None  # redraw at the new size
+        self._update_legend(*self._last_legend)
+
+    def _apply_theme(self) -> None:
+        theme = self._theme
+        self.measured_curve.setPen(pg.mkPen(theme.measured, width=theme.line_width))
+        self.measured_curve.setSymbolBrush(theme.measured)
+        self.measured_curve.setSymbolSize(7 * theme.line_width / 2)
+        dash = QtCore.Qt.PenStyle.DashLine
+        self.theory_curve.setPen(pg.mkPen(theme.theory, width=theme.line_width * 1.25, style=dash))
+        # White "zero" markers need an outline to show on a light background.
+        self.zero_markers.setSymbolPen(None if theme.is_dark else pg.mkPen(theme.foreground))
+        if hasattr(self, "_last_legend"):
+            self._legend_state = None
+            self._update_legend(*self._last_legend)
+
+    def _set_metric(self, name: str) -> None:
+        if name != self._metric:
+            self._metric = name
+            self._value_range.reset()  # another metric: fit its values afresh
+            layer = "layer (1 = input)"
+            labels = (layer, name) if self._layer_axis == "x" else (name, layer)
+            self.set_axis_labels(*labels)
+
+    def _draw(self, item: pg.PlotDataItem, layers: np.ndarray, values: np.ndarray) -> None:
+        if self._layer_axis == "x":
+            item.setData(layers, values)
+        else:
+            item.setData(values, layers)
+
+    def _update_legend(self, theory_label: str | None, zeros: int, overflows: int) -> None:
+        """Rewrite the legend only when it changes: two short lines, so it never sets the
+        plot's width."""
+        self._last_legend = (theory_label, zeros, overflows)
+        if self._legend_state == self._last_legend:
+            return
+        self._legend_state = self._last_legend
+        lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], []]
+        colors = [self._theme.measured]
+        if theory_label is not None:
+            lines[0].append(("- - -", theory_label))
+            colors.append(self._theme.theory)
+        if zeros:
+            lines[1].append(("▼", f"{_layers(zeros)} = 0 (underflow)"))
+            colors.append(ZERO_RGBA)
+        if overflows:
+            lines[1].append(("▲", f"{_layers(overflows)} inf/nan (overflow)"))
+            colors.append(NONFINITE_RGBA)
+        entries = [entry for line in lines for entry in line]
+        self._legend_entries = [text for _, text in entries]
+        html, i = [], 0
+        for line in lines:
+            if line:
+                parts = [f"{_swatch(colors[i + k], g)} {t}" for k, (g, t) in enumerate(line)]
+                html.append("&nbsp;&nbsp;&nbsp;".join(parts))
+                i += len(line)
+        self._legend.setText(
+            "<br>".join(html),
+            color=self._theme.foreground,
+            size=f"{BASE_TICK_PT * self._font_scale}pt",
+        )
+        self._relayout()
+
+
+def _layers(count: int) -> str:
+    return f"{count} layer{'s' if count != 1 else ''}"

@@ -1,0 +1,170 @@
+"""The single run's plots: heatmap on the left; loss, layer profile (or the order-to-chaos map)
+and the theory readout on the right.
+
+It draws a ``Recorder``'s rows and the theory it is given; it owns no run and sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.plots import LossPlot, ProfilePlot
+from gradsim.app.views.themes import Theme
+from gradsim.app.views.theory_readout import TheoryReadout
+from gradsim.engine.config import Config
+from gradsim.engine.recording import Recorder
+
+if TYPE_CHECKING:  # the theory and the map load on first use, after the first paint
+    from gradsim.app.views.theory_panel import ChaosMap
+    from gradsim.engine.theory import TheoryProfile
+
+PROFILE_TAB, MAP_TAB = 0, 1
+HEATMAP_SHARE, HEATMAP_SHARE_PRESENTING = 0.6, 0.52  # of the width, next to the side column
+THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
+
+
+def theory_line(
+    theory: TheoryProfile | None, metric: str, measured: np.ndarray
+) -> tuple[np.ndarray | None, str]:
+    """The theory's prediction for ``metric`` (None where it has none) and its legend label."""
+    if theory is None or not theory.available:
+        return None, ""
+    label = "theory (exact)" if theory.exact else "theory (mean-field, at init)"
+    if metric == "preactivation_rms":
+        return theory.preactivation_rms, label
+    if metric == "activation_rms":
+        return theory.activation_rms, label
+    if metric == "backprop_grad_rms" and measured.size and np.isfinite(measured[-1]):
+        # The theory gives the profile relative to the output layer: anchor it there.
+        return theory.backprop_grad_rms_relative * measured[-1], label
+    return None, ""
+
+
+class SingleRunView(QSplitter):
+    """Every plot of one run, laid out for a 16:9 screen."""
+
+    levelsChanged = Signal(float, float)  # the heatmap's colour levels (decades) moved
+
+    def __init__(self, metric: str, window: int | None) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.heatmap = HeatmapView()
+        self.heatmap.set_metric(metric)
+        self.heatmap.set_window(window)
+        self.heatmap.levelsChanged.connect(self.levelsChanged.emit)
+        self.loss_plot = LossPlot()
+        self.profile_plot = ProfilePlot()
+        self._chaos_map: ChaosMap | None = None  # built when first shown (~30 ms)
+        self._map_page = QWidget()
+        QVBoxLayout(self._map_page).setContentsMargins(0, 0, 0, 0)
+        self._theory_config: Config | None = None
+        self._theory_pending: tuple[Config, TheoryProfile | None] | None = None
+        self._theory_ready = self._theory_scheduled = False
+        self._look: tuple[Theme, float] | None = None
+        self.readout = TheoryReadout()
+        # The profile and the map share the space under the loss: a tab each, so both stay
+        # large enough to read; the readout (one sentence) stays visible under either.
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.profile_plot, "Layer profile")
+        self.tabs.addTab(self._map_page, "Order-to-chaos map")
+        self.tabs.currentChanged.connect(lambda index: self.chaos_map if index == MAP_TAB else None)
+        self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
+        self.tabs.setTabToolTip(
+            MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
+        )
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.setSpacing(0)
+        lower_layout.addWidget(self.tabs, 1)
+        lower_layout.addWidget(self.readout)
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.loss_plot)
+        side.addWidget(lower)
+        side.setStretchFactor(0, 2)
+        side.setStretchFactor(1, 5)
+        self.addWidget(self.heatmap)
+        self.addWidget(side)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+
+    @property
+    def chaos_map(self) -> ChaosMap:
+        """The order-to-chaos map (made on first use: start-up need not pay for it)."""
+        if self._chaos_map is None:
+            from gradsim.app.views.theory_panel import ChaosMap
+
+            self._chaos_map = ChaosMap()
+            self._map_page.layout().addWidget(self._chaos_map)
+            self._chaos_map.show()  # now, not at the next event loop pass
+            if self._look is not None:
+                self._chaos_map.set_theme(self._look[0])
+                self._chaos_map.set_font_scale(self._look[1])
+            if self._theory_config is not None:
+                self._chaos_map.set_config(self._theory_config)
+        return self._chaos_map
+
+    def show_map(self, on: bool = True) -> None:
+        """Show the order-to-chaos map (or the layer profile) under the loss."""
+        self.tabs.setCurrentIndex(MAP_TAB if on else PROFILE_TAB)
+
+    def set_theory(self, config: Config, profile: TheoryProfile | None) -> None:
+        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input).
+
+        The very first call waits until just after the window's first paint; later calls
+        (and calls made while it waits, latest wins) apply at once."""
+        self._theory_pending = (config, profile)
+        if self._theory_ready:
+            self._apply_theory()
+        elif not self._theory_scheduled:
+            self._theory_scheduled = True
+            QTimer.singleShot(THEORY_DELAY_MS, self._apply_theory)
+
+    def _apply_theory(self) -> None:
+        from gradsim.engine.theory_summary import predict_cached, summarize
+
+        self._theory_ready = True
+        if self._theory_pending is None:
+            return
+        config, profile = self._theory_pending
+        self._theory_pending = None
+        self.readout.set_summary(summarize(config, profile or predict_cached(config)))
+        self._theory_config = config
+        if self._chaos_map is not None:
+            self._chaos_map.set_config(config)
+
+    def set_look(self, theme: Theme, font_scale: float) -> None:
+        self._look = (theme, font_scale)
+        views = [self.heatmap, self.loss_plot, self.profile_plot, self.readout]
+        if self._chaos_map is not None:
+            views.append(self._chaos_map)
+        for view in views:
+            view.set_theme(theme)
+            view.set_font_scale(font_scale)
+        pixels = round(10 * font_scale * 96 / 72)
+        self.tabs.tabBar().setStyleSheet(f"QTabBar {{ font-size: {pixels}px; }}")
+        # Projector fonts need a wider right column for the profile's title and legend.
+        share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
+        total = sum(self.sizes()) or self.width()
+        self.setSizes([round(total * share), round(total * (1 - share))])
+
+    def draw(
+        self, history: Recorder, metric: str, window: int | None, theory: TheoryProfile | None
+    ) -> None:
+        steps, values = history.window(metric, window)
+        self.heatmap.set_data(steps, values)
+        self.loss_plot.set_data(history.steps, history.loss)
+        if not len(values):
+            self.profile_plot.clear()
+            return
+        # After an overflow the newest row is all inf/nan: show the last step that still had
+        # numbers (for the exploding seed: step 0's straight line of doublings).
+        usable = np.flatnonzero(np.isfinite(values).any(axis=1))
+        row = int(usable[-1]) if usable.size else len(values) - 1
+        line, label = theory_line(theory, metric, values[row])
+        self.profile_plot.set_profile(values[row], metric, line, label, step=int(steps[row]))

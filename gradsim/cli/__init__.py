@@ -1,0 +1,241 @@
+"""The ``gradsim`` command: run a simulation headless and export it, list presets, show a demo.
+
+Students and scripts use it without a display, so it follows command-line manners: results on
+stdout, progress and errors on stderr, a progress bar only on a terminal, and bad input
+reported as ONE line starting ``gradsim: error:`` with exit status 2, never a traceback.
+Status 1 means a failure after the run (e.g. the disk filled up while writing); 130 means
+Ctrl-C. Output files are written atomically, so a failed or interrupted command leaves an
+existing file as it was.
+
+Nothing here imports Qt: the GUI will be imported lazily when it opens, so the command works
+on machines without a display or Qt libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import textwrap
+
+import numpy as np
+
+from gradsim import __version__
+from gradsim.cli.app_commands import add_app_commands, add_opening_arguments, open_app
+from gradsim.cli.common import (
+    DEFAULT_STEPS,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Interrupted,
+    Parser,
+    ProgressBar,
+    UsageError,
+    add_config_arguments,
+    build_config,
+    error,
+    error_line,
+    load_preset,
+    load_presets,
+    make_simulation,
+    num,
+    out,
+    positive_int,
+    train,
+)
+from gradsim.textplot import demo_layers, describe, gradient_table
+
+DEMO_PRESET = "seed-exploding"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (separate from ``main`` so docs and tests can inspect it)."""
+    parser = Parser(
+        prog="gradsim",
+        description="Watch vanishing and exploding gradients happen, layer by layer.",
+        epilog="Without a command, opens the app. Examples:\n"
+        "  gradsim presets\n"
+        "  gradsim run --preset seed-exploding --steps 200 --out run.csv\n"
+        "  gradsim run --set depth=50 --set activation=sigmoid --out run.npz",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"gradsim {__version__}")
+    add_opening_arguments(parser)
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (presets, engine, an offscreen window) and exit",
+    )
+    parser.set_defaults(handler=None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="train a network and save its per-layer statistics",
+        description="Train a network headless and save every step's per-layer statistics. "
+        "The config is a preset's, a TOML file's, or the defaults, then each --set in order.",
+    )
+    add_config_arguments(run)
+    run.add_argument(
+        "--steps",
+        metavar="N",
+        type=positive_int,
+        default=DEFAULT_STEPS,
+        help=f"training steps (default {DEFAULT_STEPS}); a diverged run stops early",
+    )
+    run.add_argument(
+        "--out",
+        metavar="FILE",
+        required=True,
+        help="output file: .csv (one row per step and layer), .npz or .json",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    add_app_commands(commands)
+
+    presets = commands.add_parser("presets", help="list the built-in presets")
+    presets.set_defaults(handler=_cmd_presets)
+
+    demo = commands.add_parser(
+        "demo",
+        help="run a preset and print its per-layer gradients as text",
+        description="Run a preset and print the back-propagated gradient of every few layers "
+        "at step 0 on a log scale, then how the run ended.",
+    )
+    demo.add_argument(
+        "--preset", metavar="ID", default=DEMO_PRESET, help=f"preset to run (default {DEMO_PRESET})"
+    )
+    demo.add_argument(
+        "--steps",
+        metavar="N",
+        type=positive_int,
+        default=None,
+        help="training steps (default: the preset's suggestion)",
+    )
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``gradsim`` and ``python -m gradsim``; returns the exit status."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version print, then exit
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
+        if args.self_test:
+            from gradsim.app.launch import self_test
+
+            return self_test()
+        if args.handler is None:
+            return open_app(args)
+        return args.handler(args)
+    except UsageError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        error_line("gradsim: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: stop quietly, and keep Python's exit-time flush from
+        # printing another error about the closed pipe.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: opening the app should not pay for what it does not use.
+    from gradsim.engine.export import ExportError, check_output_path, write_run
+
+    config, label = build_config(args.preset, args.config, args.set)
+    try:
+        check_output_path(args.out)
+    except ExportError as exc:
+        raise UsageError(str(exc)) from exc
+
+    try:
+        sim, done = train(config, args.steps, args.out)
+    except Interrupted:
+        return EXIT_INTERRUPTED
+
+    recorder = sim.recorder
+    assert recorder is not None
+    try:
+        write_run(args.out, config, recorder)
+    except ExportError as exc:  # e.g. disk full: still an unwritable output, exit 2
+        error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        error_line(f"gradsim: interrupted while writing; {args.out} was not written")
+        return EXIT_INTERRUPTED
+
+    counted = f"{done} steps" if done == args.steps else f"{done} of {args.steps} steps"
+    loss = recorder.loss
+    parts = [f"loss {num(loss[0])} -> {num(loss[-1])}"] if len(loss) else []
+    if recorder.diverged_at is not None:
+        parts.append(f"diverged at step {recorder.diverged_at}: {recorder.divergence_reason}")
+    parts.append(f"wrote {args.out}")
+    out(f"ran {counted} of {label} ({describe(config)}): " + "; ".join(parts))
+    return EXIT_OK
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    presets = load_presets()
+    width = max((len(preset.id) for preset in presets), default=0)
+    for preset in presets:
+        out(f"{preset.id:<{width}}  {preset.title}")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _demo(args.preset, args.steps)
+
+
+def _demo(preset_id: str, steps: int | None) -> int:
+    """Run a preset and show its step-0 gradient profile as a text bar chart."""
+    preset = load_preset(preset_id)
+    config = preset.config
+    steps = steps or preset.steps
+    out(f"{preset.id}: {preset.title}")
+    out(f"{describe(config)}; {steps} steps")
+    out("")
+    for paragraph in preset.description.split("\n\n"):
+        out(textwrap.fill(paragraph, width=88))
+        out("")
+
+    sim = make_simulation(config, record=False)
+    first = sim.step()
+    layers = demo_layers(config.depth)
+    grads = first.layers["backprop_grad_rms"]
+    out("back-propagated gradient RMS at step 0, per layer (layer 1 is the input side)")
+    out("\n".join(gradient_table(layers, grads[np.asarray(layers) - 1])))
+    out("")
+
+    bar = ProgressBar(sys.stderr)
+    try:
+        if not sim.diverged:
+            sim.run(steps - 1, lambda done, _total: bar(done + 1, steps))
+    finally:
+        bar.close()
+    last = sim.last
+    assert last is not None
+    if sim.diverged:
+        out(f"outcome: diverged at step {last.step}: {last.divergence_reason}")
+    else:
+        out(
+            f"outcome: loss {num(first.loss)} at step 0 -> {num(last.loss)} after "
+            f"{sim.step_count} steps"
+        )
+    out(f"save a run for plotting: gradsim run --preset {preset.id} --out run.csv")
+    return EXIT_OK
+
+
+# -- text output ----------------------------------------------------------------------------

@@ -1,0 +1,203 @@
+"""The background worker: commands, snapshot hand-over, exact steps, clean shutdown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradsim.app.model.worker import Snapshot, SnapshotHub, TrainingController, running_threads
+from gradsim.engine.config import Config
+from gradsim.engine.simulation import Simulation
+from gradsim.engine.stats import STAT_NAMES, StepStats
+
+SMALL = Config(depth=6, width=16, input_dim=4, output_dim=2, activation="tanh", seed=5)
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctrl = TrainingController()
+    yield ctrl
+    assert ctrl.stop(1000)
+
+
+def _collect(ctrl: TrainingController, qtbot, until, timeout: int = 10_000) -> list[Snapshot]:
+    """Take snapshots until ``until(all_rows, latest)`` holds."""
+    taken: list[Snapshot] = []
+    rows: list[StepStats] = []
+
+    def check() -> bool:
+        snap = ctrl.hub.take()
+        if snap is not None:
+            taken.append(snap)
+            rows.extend(snap.rows)
+        return bool(taken) and until(rows, taken[-1])
+
+    qtbot.waitUntil(check, timeout=timeout)
+    return taken
+
+
+def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.set_speed(float("inf"))
+    controller.play_until(40)
+    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "paused" and len(rows) >= 40)
+    rows = [row for snap in snaps for row in snap.rows]
+    assert [row.step for row in rows] == list(range(40))
+    reference = Simulation(SMALL, record=False)
+    for row in rows:
+        expected = reference.step()
+        assert row.loss == expected.loss
+        for name in STAT_NAMES:
+            np.testing.assert_array_equal(row.layers[name], expected.layers[name])
+
+
+def test_step_takes_exactly_one(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    controller.step()
+    snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 2)
+    assert [row.step for snap in snaps for row in snap.rows] == [0, 1]
+    assert snaps[-1].state == "paused"
+
+
+# 100 linear layers, W = 2I: diverges at step 1.
+EXPLODING = Config(
+    depth=100,
+    width=8,
+    input_dim=8,
+    output_dim=8,
+    activation="linear",
+    init="identity",
+    init_gain=2.0,
+    batch_size=8,
+)
+
+
+def test_divergence_stops_the_run(controller, qtbot) -> None:
+    exploding = EXPLODING
+    controller.reset(exploding)
+    controller.set_speed(float("inf"))
+    controller.play()
+    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "diverged")
+    rows = [row for snap in snaps for row in snap.rows]
+    assert [row.step for row in rows] == [0, 1] and rows[-1].diverged
+    controller.play()  # ignored once diverged
+    qtbot.wait(50)
+    later = controller.hub.take()
+    assert later is None or (later.state == "diverged" and not later.rows)
+
+
+def test_live_settings_do_not_restart(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
+    controller.set_live({"learning_rate": 0.5})
+    snaps = _collect(controller, qtbot, lambda rows, s: s.config.learning_rate == 0.5)
+    assert snaps[-1].step_count == 1 and snaps[-1].generation == 1
+
+
+def test_reset_starts_a_new_generation(controller, qtbot) -> None:
+    controller.reset(SMALL)
+    controller.step()
+    controller.reset(SMALL.replace(depth=3))
+    snaps = _collect(controller, qtbot, lambda rows, s: s.generation == 2)
+    assert snaps[-1].config.depth == 3 and snaps[-1].step_count == 0
+    assert snaps[-1].theory is not None and snaps[-1].theory.available
+
+
+def test_stop_ends_the_thread_while_running_flat_out(qtbot) -> None:
+    ctrl = TrainingController()
+    ctrl.reset(Config(depth=30, width=64))
+    ctrl.set_speed(float("inf"))
+    ctrl.play()
+    qtbot.wait(200)
+    assert ctrl.stop(1000)
+    assert running_threads() == []
+
+
+def _snapshot(gen: int, steps: list[int], **extra) -> Snapshot:
+    """A running snapshot of generation ``gen`` carrying one row per step in ``steps``."""
+    layers = {name: np.zeros(1) for name in STAT_NAMES}
+    rows = tuple(StepStats(step=s, loss=1.0, accuracy=np.nan, layers=layers) for s in steps)
+    return Snapshot(
+        generation=gen,
+        config=SMALL,
+        rows=rows,
+        step_count=len(steps),
+        state="running",
+        steps_per_second=1.0,
+        input_second_moment=1.0,
+        **extra,
+    )
+
+
+def test_hub_accumulates_rows_and_drops_old_generations() -> None:
+    hub = SnapshotHub()
+    snap = _snapshot
+
+    assert hub.take() is None
+    hub.publish(snap(1, [0, 1]))
+    hub.publish(snap(1, [2]))
+    taken = hub.take()
+    assert [row.step for row in taken.rows] == [0, 1, 2]
+    assert hub.take() is None
+    hub.publish(snap(1, [3]))
+    hub.publish(snap(2, [0]))
+    assert [row.step for row in hub.take().rows] == [0]
+
+
+def test_stop_before_the_process_started(qtbot) -> None:
+    ctrl = TrainingController()
+    ctrl.reset(SMALL)
+    assert ctrl.stop(1000)  # no event loop turn yet: the process never started
+    assert running_threads() == []
+
+
+def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> None:
+    exploding = EXPLODING
+    configs = (SMALL, exploding, SMALL.replace(activation="relu"))
+    controller.reset_runs(configs)
+    controller.set_speed(float("inf"))
+    controller.play_until(30)
+    rows: list[list[int]] = [[], [], []]
+    latest: list[Snapshot] = []
+
+    def done() -> bool:
+        taken = controller.hub.take_all()
+        if taken is not None:
+            assert [s.run for s in taken] == [0, 1, 2]
+            live = [s.step_count for s in taken if s.state != "diverged"]
+            assert len(set(live)) == 1  # the UI never sees one run ahead of another
+            for steps, snap in zip(rows, taken, strict=True):
+                steps.extend(row.step for row in snap.rows)
+            latest[:] = taken
+        return bool(latest) and all(s.state != "running" for s in latest) and len(rows[0]) == 30
+
+    qtbot.waitUntil(done, timeout=10_000)
+    assert [s.config for s in latest] == list(configs)
+    assert [s.state for s in latest] == ["paused", "diverged", "paused"]
+    assert rows == [list(range(30)), [0, 1], list(range(30))]
+    assert all(s.theory is not None for s in latest)  # each run keeps its own theory
+    assert latest[0].theory is not latest[2].theory
+
+
+def test_hub_hands_out_only_complete_sets() -> None:
+    hub = SnapshotHub()
+
+    def part(gen: int, run: int, steps: list[int]) -> Snapshot:
+        return _snapshot(gen, steps, run=run, runs=2)
+
+    hub.publish(part(1, 0, [0, 1]))
+    assert hub.take_all() is None  # run 1 of this set has not arrived
+    hub.publish(part(1, 1, [0, 1]))
+    hub.publish(part(1, 0, [2]))
+    taken = hub.take_all()
+    assert [[row.step for row in s.rows] for s in taken] == [[0, 1], [0, 1]]
+    hub.publish(part(1, 1, [2]))
+    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[2], [2]]
+    assert hub.take_all() is None and hub.take() is None  # nothing new
+    hub.publish(part(1, 0, [3]))
+    hub.publish(part(1, 1, [3]))
+    hub.publish(part(2, 0, []))
+    hub.publish(part(2, 1, [0]))
+    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[], [0]]
