@@ -12,22 +12,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 SELU_LAMBDA = 1.0507009873554805
 SELU_ALPHA = 1.6732632423543772
 _GELU_C = float(np.sqrt(2.0 / np.pi))
 _GELU_K = 0.044715
 
-Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray, float], None]
+# The network's buffers: float32 or float64, as the config's dtype says.
+Floats = NDArray[np.floating]
+Kernel = Callable[[Floats, Floats, Floats, float], None]
 
 
-def _linear(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _linear(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     if h is not z:
         h[...] = z
     d.fill(1.0)
 
 
-def _sigmoid(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _sigmoid(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     # 0.5 * (1 + tanh(z/2)) never overflows, unlike 1 / (1 + exp(-z)).
     np.multiply(z, 0.5, out=h)
     np.tanh(h, out=h)
@@ -37,26 +40,26 @@ def _sigmoid(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
     d *= h
 
 
-def _tanh(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _tanh(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     np.tanh(z, out=h)
     np.multiply(h, h, out=d)
     np.subtract(1.0, d, out=d)
 
 
-def _relu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _relu(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     np.greater(z, 0.0, out=d)
     # np.maximum propagates NaN, so a diverged value is not silently turned into 0.
     np.maximum(z, 0.0, out=h)
 
 
-def _leaky_relu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _leaky_relu(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     np.greater(z, 0.0, out=d)
     d *= 1.0 - slope
     d += slope
     np.multiply(z, d, out=h)
 
 
-def _elu_like(z: np.ndarray, h: np.ndarray, d: np.ndarray, scale: float, alpha: float) -> None:
+def _elu_like(z: Floats, h: Floats, d: Floats, scale: float, alpha: float) -> None:
     positive = z > 0
     # expm1 of a large positive z would overflow; those entries are not used.
     e = np.expm1(np.minimum(z, 0.0))
@@ -68,15 +71,15 @@ def _elu_like(z: np.ndarray, h: np.ndarray, d: np.ndarray, scale: float, alpha: 
     h[...] = e
 
 
-def _elu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _elu(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     _elu_like(z, h, d, 1.0, 1.0)
 
 
-def _selu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _selu(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     _elu_like(z, h, d, SELU_LAMBDA, SELU_ALPHA)
 
 
-def _gelu(z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def _gelu(z: Floats, h: Floats, d: Floats, slope: float) -> None:
     z2 = z * z
     t = np.tanh(_GELU_C * (z + _GELU_K * z * z2))
     deriv = 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * z2)
@@ -97,12 +100,12 @@ ACTIVATION_KERNELS: dict[str, Kernel] = {
 }
 
 
-def evaluate_into(name: str, z: np.ndarray, h: np.ndarray, d: np.ndarray, slope: float) -> None:
+def evaluate_into(name: str, z: Floats, h: Floats, d: Floats, slope: float) -> None:
     """Write phi(z) into ``h`` and phi'(z) into ``d`` for the named activation."""
     ACTIVATION_KERNELS[name](z, h, d, slope)
 
 
-def evaluate(name: str, z: np.ndarray, slope: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+def evaluate(name: str, z: Floats, slope: float = 0.01) -> tuple[Floats, Floats]:
     """Return ``(phi(z), phi'(z))`` as new arrays (for tests and the theory module)."""
     h, d = np.empty_like(z), np.empty_like(z)
     evaluate_into(name, z, h, d, slope)

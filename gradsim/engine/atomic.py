@@ -39,8 +39,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write`` with a binary file object, then move the result into place."""
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Call ``write`` with a binary file object, then move the result into place.
+
+    Whatever ``write`` returns (e.g. a byte count) is ignored.
+    """
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         write(handle)
         handle.flush()

@@ -32,8 +32,10 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.config import FIELDS, TASKS, Config, ConfigError
 
@@ -53,9 +55,9 @@ class CsvTable:
     feature_names: tuple[str, ...]
     target_name: str
     task: str  # "classification" or "regression"
-    features: np.ndarray  # (N, F) float64, standardised
-    targets: np.ndarray  # (N, classes) one-hot, or (N, 1) standardised values
-    labels: np.ndarray | None  # (N,) int64 class index; None for regression
+    features: NDArray[np.float64]  # (N, F) float64, standardised
+    targets: NDArray[np.float64]  # (N, classes) one-hot, or (N, 1) standardised values
+    labels: NDArray[np.int64] | None  # (N,) int64 class index; None for regression
     class_names: tuple[str | int | float, ...] | None
     target_mean: float | None = None  # regression: the raw target = mean + std * target
     target_std: float | None = None
@@ -150,7 +152,7 @@ def _parse(path: Path, shown: str, target_column: str, task: str) -> CsvTable:
     numbers = _numbers(values)
     if task == "auto":
         task = "classification" if _looks_like_classes(numbers, len(values)) else "regression"
-    labels: np.ndarray | None = None
+    labels: NDArray[np.int64] | None = None
     classes: tuple[str | int | float, ...] | None = None
     mean = std = None
     if task == "regression":
@@ -256,7 +258,7 @@ def _read_records(path: Path, shown: str) -> tuple[list[str], list[list[str]], l
 
 def _parse_features(
     raw: list[list[str]], shown: str, lines: list[int], names: tuple[str, ...]
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     """Feature cells as float64; the first bad cell (in file order) is named in the error."""
     try:  # numpy converts the whole block at C speed; the slow scan only runs on failure
         features = np.array(raw, dtype=np.float64).reshape(len(raw), len(names))
@@ -310,7 +312,7 @@ def _looks_like_classes(numbers: list[float] | None, n_rows: int) -> bool:
 
 def _regression_target(
     values: list[str], numbers: list[float] | None, shown: str, lines: list[int], name: str
-) -> np.ndarray:
+) -> NDArray[np.float64]:
     if numbers is None:
         for value, line in zip(values, lines, strict=True):
             try:
@@ -331,7 +333,7 @@ def _regression_target(
 
 def _classes(
     values: list[str], numbers: list[float] | None, shown: str, name: str
-) -> tuple[tuple[str | int | float, ...], np.ndarray]:
+) -> tuple[tuple[str | int | float, ...], NDArray[np.int64]]:
     """Sorted distinct classes and each row's class index."""
     keys: list[str | int | float]
     if numbers is not None and all(math.isfinite(x) for x in numbers):
@@ -339,7 +341,7 @@ def _classes(
         keys = [int(x) if whole else x for x in numbers]
     else:
         keys = list(values)
-    classes = tuple(sorted(set(keys)))  # type: ignore[type-var]
+    classes = tuple(sorted(set(keys)))
     if len(classes) < 2:
         raise CsvDataError(
             f"{shown}: the target column {name!r} has only one class ({classes[0]!r}); "
@@ -356,19 +358,22 @@ def _classes(
     return classes, np.array([index[key] for key in keys], dtype=np.int64)
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
+def _standardise(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Zero mean, unit variance per column; constant columns become exactly 0."""
     # Dividing by the largest magnitude first keeps x² finite for values near 1e308.
     peak = np.max(np.abs(x), axis=0)
     y = x / np.where(peak > 0, peak, 1.0)
     std = y.std(axis=0)
     constant = np.ptp(x, axis=0) == 0
-    out = (y - y.mean(axis=0)) / np.where(constant | (std == 0), 1.0, std)
+    out: NDArray[np.float64] = (y - y.mean(axis=0)) / np.where(constant | (std == 0), 1.0, std)
     out[:, constant] = 0.0
     return out
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
+_Array = TypeVar("_Array", bound=NDArray[np.generic])
+
+
+def _frozen(array: _Array) -> _Array:
     array.setflags(write=False)
     return array
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.csv_data import CsvTable, read_csv_table
@@ -25,9 +26,10 @@ TEACHER_HIDDEN = 32
 class Dataset:
     """Inputs, regression targets (or one-hot rows) and class labels (None for regression)."""
 
-    inputs: np.ndarray  # (N, input_dim)
-    targets: np.ndarray  # (N, output_dim): regression values, or one-hot for classification
-    labels: np.ndarray | None  # (N,) int64 class index, or None
+    inputs: NDArray[np.floating]  # (N, input_dim)
+    # (N, output_dim): regression values, or one-hot for classification
+    targets: NDArray[np.floating]
+    labels: NDArray[np.int64] | None  # (N,) int64 class index, or None
 
     @property
     def input_second_moment(self) -> float:
@@ -91,18 +93,25 @@ def _check_shape(table: CsvTable, config: Config) -> None:
     )
 
 
-def _standardise(x: np.ndarray) -> np.ndarray:
+def _standardise(x: NDArray[np.float64]) -> NDArray[np.float64]:
     std = x.std(axis=0)
-    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    standard: NDArray[np.float64] = (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return standard
 
 
-def _project(points: np.ndarray, dim: int, rng: np.random.Generator) -> np.ndarray:
+def _project(
+    points: NDArray[np.float64], dim: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
     if dim == points.shape[1]:
         return points
     return points @ rng.standard_normal((points.shape[1], dim))
 
 
-def _spirals(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+# 2-D points (N, 2) and each point's class (N,).
+_PointSet = tuple[NDArray[np.float64], NDArray[np.int64]]
+
+
+def _spirals(size: int, classes: int, rng: np.random.Generator) -> _PointSet:
     labels = rng.integers(0, classes, size)
     radius = rng.uniform(0.05, 1.0, size)
     angle = 1.75 * 2 * np.pi * radius + 2 * np.pi * labels / classes
@@ -110,14 +119,14 @@ def _spirals(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndar
     return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
 
 
-def _circles(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _circles(size: int, classes: int, rng: np.random.Generator) -> _PointSet:
     labels = rng.integers(0, classes, size)
     radius = (labels + 1) / classes + rng.normal(0.0, 0.25 / classes, size)
     angle = rng.uniform(0, 2 * np.pi, size)
     return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
 
 
-def _blobs(size: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _blobs(size: int, classes: int, rng: np.random.Generator) -> _PointSet:
     labels = rng.integers(0, classes, size)
     centres = rng.uniform(-1.0, 1.0, (classes, 2)) * 3.0
     return centres[labels] + rng.standard_normal((size, 2)) * 0.6, labels
@@ -138,7 +147,7 @@ class BatchSampler:
         self._order = rng.permutation(size)
         self._pos = 0
 
-    def next(self) -> np.ndarray:
+    def next(self) -> NDArray[np.int64]:
         """Indices of the next batch (always exactly ``batch_size`` of them)."""
         if self._pos + self._batch > self._size:
             self._order = self._rng.permutation(self._size)

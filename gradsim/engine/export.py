@@ -34,11 +34,13 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim import __version__
 from gradsim.engine.atomic import write_atomic
@@ -50,6 +52,12 @@ FORMATS: tuple[str, ...] = (".csv", ".npz", ".json")
 CSV_COLUMNS: tuple[str, ...] = ("step", "layer", "loss", "accuracy", *STAT_NAMES)
 NONFINITE: dict[str, float] = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 _CSV_CHUNK_CELLS = 100_000  # rows formatted per batch: bounds memory, keeps the joins large
+
+# What a run file holds: ``Recorder.arrays()`` when writing (int64 steps, float64 values);
+# when reading, whatever the file had, for ``Recorder.from_arrays`` to check.
+_Written = dict[str, NDArray[np.int64 | np.float64]]
+_Read = Mapping[str, NDArray[np.generic]]
+_T = TypeVar("_T")
 
 
 class ExportError(Exception):
@@ -146,9 +154,7 @@ def read_run(path: str | Path) -> RunData:
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def _write_csv(
-    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
-) -> None:
+def _write_csv(handle: IO[bytes], meta: dict[str, Any], data: _Written, depth: int) -> None:
     diverged = meta["diverged_at"]
     header = [
         f"# gradsim {meta['gradsim_version']}",
@@ -178,10 +184,11 @@ def _write_csv(
 
 def _per_layer(values: list[str], depth: int) -> list[str]:
     """Repeat each per-step string for every layer row (formatting once per step)."""
-    return np.repeat(np.array(values, dtype=object), depth).tolist()
+    repeated: list[str] = np.repeat(np.array(values, dtype=object), depth).tolist()
+    return repeated
 
 
-def _read_csv(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_csv(path: Path) -> tuple[dict[str, Any], _Read]:
     meta: dict[str, Any] = {}
     with open(path, encoding="utf-8") as handle:
         line = handle.readline()
@@ -226,9 +233,7 @@ def _read_csv(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 # -- NPZ ------------------------------------------------------------------------------------
 
 
-def _write_npz(
-    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
-) -> None:
+def _write_npz(handle: IO[bytes], meta: dict[str, Any], data: _Written, depth: int) -> None:
     diverged = meta["diverged_at"]
     np.savez(
         handle,
@@ -236,11 +241,13 @@ def _write_npz(
         config=np.array(json.dumps(meta["config"])),
         diverged_at=np.array(-1 if diverged is None else diverged, dtype=np.int64),
         divergence_reason=np.array(meta["divergence_reason"] or ""),
-        **data,
+        # numpy's stub has allow_pickle: bool among the keywords, and mypy assumes **data
+        # could fill it; its keys are the recorder's ARRAY_NAMES, so none does.
+        **data,  # type: ignore[arg-type]
     )
 
 
-def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_npz(path: Path) -> tuple[dict[str, Any], _Read]:
     # Open the file here: numpy leaks its own handle when a truncated archive fails to open.
     with open(path, "rb") as handle:
         try:
@@ -253,7 +260,7 @@ def _read_npz(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             return _npz_contents(npz)
 
 
-def _npz_contents(npz: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _npz_contents(npz: np.lib.npyio.NpzFile) -> tuple[dict[str, Any], _Read]:
     needed = ("config", "diverged_at", "step", "loss", "accuracy", *STAT_NAMES)
     missing = [key for key in needed if key not in npz.files]
     if missing:
@@ -277,19 +284,22 @@ def _npz_contents(npz: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 # -- JSON -----------------------------------------------------------------------------------
 
 
-def _json_floats(values: np.ndarray) -> list[Any]:
+def _json_floats(values: NDArray[np.number]) -> list[Any]:
     """Nested lists of floats, with non-finite values as "inf", "-inf" or "nan"."""
     finite = np.isfinite(values)
+    nested: list[Any]
     if finite.all():
-        return values.tolist()
+        nested = values.tolist()
+        return nested
     out = values.astype(object)
     out[np.isnan(values)] = "nan"
     out[values == np.inf] = "inf"
     out[values == -np.inf] = "-inf"
-    return out.tolist()
+    nested = out.tolist()
+    return nested
 
 
-def _from_json_floats(values: Any, name: str) -> np.ndarray:
+def _from_json_floats(values: object, name: str) -> NDArray[np.float64]:
     """Inverse of ``_json_floats``; anything but numbers and the three strings is an error."""
     if not isinstance(values, list):
         raise ValueError(f"'{name}' must be a list")
@@ -308,9 +318,7 @@ def _from_json_floats(values: Any, name: str) -> np.ndarray:
     return np.array(values, dtype=np.float64)
 
 
-def _write_json(
-    handle: IO[bytes], meta: dict[str, Any], data: dict[str, np.ndarray], depth: int
-) -> None:
+def _write_json(handle: IO[bytes], meta: dict[str, Any], data: _Written, depth: int) -> None:
     document = dict(meta)
     document["step"] = data["step"].tolist()
     document["loss"] = _json_floats(data["loss"])
@@ -319,7 +327,7 @@ def _write_json(
     handle.write(json.dumps(document, allow_nan=False, separators=(",", ":")).encode("utf-8"))
 
 
-def _read_json(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _read_json(path: Path) -> tuple[dict[str, Any], _Read]:
     text = path.read_text(encoding="utf-8")
     document = _expect(json.loads(text), dict, "the document")
     stats = _expect(document.get("stats"), dict, "stats")
@@ -341,7 +349,7 @@ def _read_json(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _expect(value: Any, kind: type, what: str) -> Any:
+def _expect(value: object, kind: type[_T], what: str) -> _T:
     if not isinstance(value, kind):
         raise ValueError(f"{what} must be a {'mapping' if kind is dict else kind.__name__}")
     return value

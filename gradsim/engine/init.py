@@ -7,6 +7,7 @@ theory module relies on ``weight_std`` giving the entry standard deviation each 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.config import Config
 
@@ -16,19 +17,21 @@ def weight_std(init: str, gain: float, fan_in: int, fan_out: int) -> float:
     if init == "normal":
         return gain
     if init == "uniform":
-        return gain / np.sqrt(3.0)
+        return float(gain / np.sqrt(3.0))
     if init in ("xavier_normal", "xavier_uniform"):
-        return gain * np.sqrt(2.0 / (fan_in + fan_out))
+        return float(gain * np.sqrt(2.0 / (fan_in + fan_out)))
     if init in ("he_normal", "he_uniform"):
-        return gain * np.sqrt(2.0 / fan_in)
+        return float(gain * np.sqrt(2.0 / fan_in))
     if init == "lecun_normal":
-        return gain * np.sqrt(1.0 / fan_in)
+        return float(gain * np.sqrt(1.0 / fan_in))
     if init == "orthogonal":
-        return gain / np.sqrt(max(fan_in, fan_out))
+        return float(gain / np.sqrt(max(fan_in, fan_out)))
     raise ValueError(f"{init!r} is not a random scheme")
 
 
-def init_weight(config: Config, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
+def init_weight(
+    config: Config, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
     """One (fan_out, fan_in) weight matrix in float64 (cast by the caller)."""
     init, gain = config.init, config.init_gain
     shape = (fan_out, fan_in)
@@ -43,7 +46,7 @@ def init_weight(config: Config, fan_in: int, fan_out: int, rng: np.random.Genera
     return rng.normal(0.0, std, shape)
 
 
-def _orthogonal(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
+def _orthogonal(rows: int, cols: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """A (semi-)orthogonal matrix drawn uniformly (QR with the sign correction)."""
     big, small = max(rows, cols), min(rows, cols)
     q, r = np.linalg.qr(rng.standard_normal((big, small)))

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 
-def mse(prediction: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+def mse(
+    prediction: NDArray[np.floating], targets: NDArray[np.floating]
+) -> tuple[float, NDArray[np.floating]]:
     """Mean over all entries of (y - t)²; returns (loss, dLoss/dy)."""
     diff = prediction - targets
     loss = float(np.mean(np.square(diff, dtype=np.float64)))
     return loss, diff * (2.0 / diff.size)
 
 
-def cross_entropy(prediction: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+def cross_entropy(
+    prediction: NDArray[np.floating], labels: NDArray[np.integer]
+) -> tuple[float, NDArray[np.floating]]:
     """Softmax cross-entropy averaged over the batch; returns (loss, dLoss/dlogits)."""
     batch = prediction.shape[0]
     shifted = prediction - prediction.max(axis=1, keepdims=True)
@@ -26,6 +31,6 @@ def cross_entropy(prediction: np.ndarray, labels: np.ndarray) -> tuple[float, np
     return loss, grad
 
 
-def accuracy(prediction: np.ndarray, labels: np.ndarray) -> float:
+def accuracy(prediction: NDArray[np.floating], labels: NDArray[np.integer]) -> float:
     """Fraction of rows whose largest output is the right class."""
     return float(np.mean(np.argmax(prediction, axis=1) == labels))

@@ -13,6 +13,7 @@ vectorised reductions instead of a Python loop per layer.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.activations import evaluate_into
 from gradsim.engine.config import Config
@@ -24,16 +25,17 @@ BN_EPS = 1e-5
 FUSE_MIN_WEIGHTS = 32768
 
 
-def row_squares(block: np.ndarray) -> np.ndarray:
+def row_squares(block: NDArray[np.floating]) -> NDArray[np.floating]:
     """Sum of squares of each row: one batched dot product per row, in one numpy call.
 
     (A stacked matmul costs half of ``einsum("ij,ij->i")``'s overhead; both sum every row of
     the same length in the same order, which keeps power-of-two ratios exact.)
     """
-    return np.matmul(block[:, None, :], block[:, :, None])[:, 0, 0]
+    squares: NDArray[np.floating] = np.matmul(block[:, None, :], block[:, :, None])[:, 0, 0]
+    return squares
 
 
-def _segments(sizes: list[int]) -> np.ndarray:
+def _segments(sizes: list[int]) -> NDArray[np.intp]:
     return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
 
 
@@ -42,7 +44,7 @@ class Network:
 
     def __init__(self, config: Config, rng: np.random.Generator) -> None:
         self.config = config
-        self.dtype = np.dtype(config.dtype)
+        self.dtype: np.dtype[np.floating] = np.dtype(config.dtype)
         depth, batch = config.depth, config.batch_size
         self.depth = depth
         self.dims = [config.input_dim] + [config.width] * (depth - 1) + [config.output_dim]
@@ -64,13 +66,17 @@ class Network:
         self.grad = np.zeros_like(self.params)
         self.weights = self._weight_views(self.params)
         self.weight_grads = self._weight_views(self.grad)
-        self.biases, self.bias_grads = [], []
+        self.biases: list[NDArray[np.floating]] = []
+        self.bias_grads: list[NDArray[np.floating]] = []
         start = self.n_weights
         for size in b_sizes:
             self.biases.append(self.params[start : start + size])
             self.bias_grads.append(self.grad[start : start + size])
             start += size
-        self.gammas, self.betas, self.gamma_grads, self.beta_grads = [], [], [], []
+        self.gammas: list[NDArray[np.floating]] = []
+        self.betas: list[NDArray[np.floating]] = []
+        self.gamma_grads: list[NDArray[np.floating]] = []
+        self.beta_grads: list[NDArray[np.floating]] = []
         for target, grads in ((self.gammas, self.gamma_grads), (self.betas, self.beta_grads)):
             for size in bn_sizes:
                 target.append(self.params[start : start + size])
@@ -127,10 +133,10 @@ class Network:
         self._ones_batch = np.ones(batch, self.dtype)
         self._weight_sq = np.zeros(depth)
         self._grad_sq = np.zeros(depth)
-        self._xhat: list[np.ndarray] = [np.empty(0)] * self.hidden
-        self._inv_std: list[np.ndarray] = [np.empty(0)] * self.hidden
+        self._xhat: list[NDArray[np.floating]] = [np.empty(0)] * self.hidden
+        self._inv_std: list[NDArray[np.floating]] = [np.empty(0)] * self.hidden
 
-    def _weight_views(self, flat: np.ndarray) -> list[np.ndarray]:
+    def _weight_views(self, flat: NDArray[np.floating]) -> list[NDArray[np.floating]]:
         """(fan_out, fan_in) matrix views of each layer's weights in a flat vector."""
         return [
             flat[start : start + self.dims[l + 1] * self.dims[l]].reshape(
@@ -139,7 +145,9 @@ class Network:
             for l, start in enumerate(self.w_offsets.tolist())
         ]
 
-    def _layer_views(self, flat: np.ndarray, count: int | None = None) -> list[np.ndarray]:
+    def _layer_views(
+        self, flat: NDArray[np.floating], count: int | None = None
+    ) -> list[NDArray[np.floating]]:
         batch = self.config.batch_size
         count = self.depth if count is None else count
         return [
@@ -148,7 +156,7 @@ class Network:
         ]
 
     # ----------------------------------------------------------------------------- forward
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
         """Run the batch ``x`` through the network; return the prediction (a view)."""
         cfg = self.config
         h_prev = x
@@ -172,7 +180,7 @@ class Network:
             h_prev = out
         return self.h[self.depth - 1]
 
-    def _batchnorm_forward(self, l: int, z: np.ndarray) -> np.ndarray:
+    def _batchnorm_forward(self, l: int, z: NDArray[np.floating]) -> NDArray[np.floating]:
         mean = z.mean(axis=0)
         centred = z - mean
         var = np.mean(np.square(centred), axis=0)
@@ -185,19 +193,21 @@ class Network:
         return a
 
     # ---------------------------------------------------------------------------- backward
-    def backward(self, x: np.ndarray, grad_output: np.ndarray) -> None:
+    def backward(self, x: NDArray[np.floating], grad_output: NDArray[np.floating]) -> None:
         """Back-propagate dLoss/dPrediction; fill ``grad`` and the ``dz`` buffers."""
         self.backward_signals(grad_output)
         self.weight_gradients(x)
 
-    def backward_signals(self, grad_output: np.ndarray) -> None:
+    def backward_signals(self, grad_output: NDArray[np.floating]) -> None:
         """The delta recursion: dz_l for every layer, plus bias and BatchNorm gradients."""
         last = self.depth - 1
         self.dz[last][...] = grad_output
-        grad_h = None  # dLoss/dh_l of the layer below the current one
+        # dLoss/dh_l of the layer below the current one: None until the output layer has
+        # passed it down, so it is set exactly when l < last.
+        grad_h: NDArray[np.floating] | None = None
         for l in range(last, -1, -1):
             dz = self.dz[l]
-            if l < last:
+            if grad_h is not None:  # l < last
                 if self.batchnorm:
                     self._batchnorm_backward(l, grad_h * self.dphi[l], out=dz)
                 else:
@@ -206,11 +216,11 @@ class Network:
             np.dot(self._ones_batch, dz, out=self.bias_grads[l])
             if l > 0:
                 below = dz @ self.weights[l]
-                if self.residual[l]:
+                if self.residual[l] and grad_h is not None:  # never residual at l = last
                     below += grad_h
                 grad_h = below
 
-    def weight_gradients(self, x: np.ndarray, sgd_lr: float | None = None) -> None:
+    def weight_gradients(self, x: NDArray[np.floating], sgd_lr: float | None = None) -> None:
         """dLoss/dW_l = dz_lᵀ h_(l-1), with the squared norms of W_l and of its gradient.
 
         Large matrices (``fused_updates``) are handled layer by layer, so each norm is taken
@@ -236,7 +246,7 @@ class Network:
             self._block_squares(self.params, self._weight_sq)
             self._block_squares(self.grad, self._grad_sq)
 
-    def _block_squares(self, flat: np.ndarray, out: np.ndarray) -> None:
+    def _block_squares(self, flat: NDArray[np.floating], out: NDArray[np.float64]) -> None:
         """Squared norm of every weight matrix in ``flat``: first, middle block, last.
 
         One kernel for all, so equal-sized matrices are summed in the same order.
@@ -245,7 +255,9 @@ class Network:
             block = flat[self.w_offsets[start] : self._w_ends[stop - 1]].reshape(rows, -1)
             out[start:stop] = row_squares(block)
 
-    def gradients_are_bounded(self, x: np.ndarray, stats: dict[str, np.ndarray]) -> bool:
+    def gradients_are_bounded(
+        self, x: NDArray[np.floating], stats: dict[str, NDArray[np.float64]]
+    ) -> bool:
         """True when every weight and bias gradient is certainly finite, before computing them.
 
         |dW_l| <= ‖dz_l‖·‖h_(l-1)‖ and |db_l| <= ‖dz_l‖·√batch (Cauchy-Schwarz), so bounded
@@ -260,7 +272,9 @@ class Network:
             bound = dz_norm * np.maximum(h_norm, np.sqrt(self.config.batch_size))
         return bool(np.all(bound < 0.25 * float(np.finfo(self.dtype).max)))
 
-    def _batchnorm_backward(self, l: int, grad_a: np.ndarray, out: np.ndarray) -> None:
+    def _batchnorm_backward(
+        self, l: int, grad_a: NDArray[np.floating], out: NDArray[np.floating]
+    ) -> None:
         xhat, inv_std = self._xhat[l], self._inv_std[l]
         np.sum(grad_a * xhat, axis=0, out=self.gamma_grads[l])
         np.sum(grad_a, axis=0, out=self.beta_grads[l])
@@ -272,10 +286,10 @@ class Network:
         out *= inv_std
 
     # -------------------------------------------------------------------------- statistics
-    def activation_stats(self) -> dict[str, np.ndarray]:
+    def activation_stats(self) -> dict[str, NDArray[np.float64]]:
         """Per-layer RMS and saturation statistics of the last forward/backward pass."""
         hidden, size = self.hidden, self._hidden_size
-        stats = {}
+        stats: dict[str, NDArray[np.float64]] = {}
         for name, flat in self._flat.items():
             squares = np.empty(self.depth)
             block = flat[: hidden * size].reshape(hidden, size)
@@ -291,10 +305,10 @@ class Network:
         stats["saturation"] = saturation
         return stats
 
-    def weight_norms(self) -> np.ndarray:
+    def weight_norms(self) -> NDArray[np.float64]:
         """‖W_l‖_F for every layer, as of the last backward pass."""
         return norms(self.flat_weights, self._weight_sq)
 
-    def weight_grad_norms(self) -> np.ndarray:
+    def weight_grad_norms(self) -> NDArray[np.float64]:
         """‖∂loss/∂W_l‖_F for every layer, from the last backward pass."""
         return norms(self.flat_weight_grads, self._grad_sq)

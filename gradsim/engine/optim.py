@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 ADAM_BETA2 = 0.999
 ADAM_EPS = 1e-8
@@ -14,7 +15,7 @@ class Optimizer:
     ``scale`` (gradient clipping) multiplies the gradient without touching it in memory.
     """
 
-    def __init__(self, name: str, size: int, dtype: np.dtype) -> None:
+    def __init__(self, name: str, size: int, dtype: np.dtype[np.floating]) -> None:
         self.name = name
         self._t = 0
         self._m = np.zeros(size, dtype) if name in ("momentum", "adam") else None
@@ -22,8 +23,13 @@ class Optimizer:
         self._delta = np.empty(size, dtype)
 
     def step(
-        self, params: np.ndarray, grad: np.ndarray, lr: float, momentum: float, scale: float
-    ) -> np.ndarray:
+        self,
+        params: NDArray[np.floating],
+        grad: NDArray[np.floating],
+        lr: float,
+        momentum: float,
+        scale: float,
+    ) -> NDArray[np.floating]:
         """Update ``params`` in place; return the applied step (params_old - params_new).
 
         Plain SGD has no state and may be given a tail of the parameter vector.
@@ -33,6 +39,7 @@ class Optimizer:
             np.multiply(grad, lr * scale, out=delta)
         elif self.name == "momentum":
             m = self._m
+            assert m is not None  # allocated for "momentum" and "adam"
             m *= momentum
             m += grad if scale == 1.0 else grad * scale
             np.multiply(m, lr, out=delta)
@@ -41,6 +48,7 @@ class Optimizer:
             beta1 = momentum
             g = grad if scale == 1.0 else grad * scale
             m, v = self._m, self._v
+            assert m is not None and v is not None  # allocated for "adam"
             m *= beta1
             m += (1.0 - beta1) * g
             v *= ADAM_BETA2

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from gradsim.engine.stats import STAT_NAMES, StepStats
 
@@ -112,36 +113,40 @@ class Recorder:
         return self._n
 
     @property
-    def steps(self) -> np.ndarray:
+    def steps(self) -> NDArray[np.int64]:
         """Which steps are recorded, strictly increasing, shape ``(n,)`` int64 (a copy)."""
         with self._lock:
-            return self._steps[: self._n].copy()
+            steps: NDArray[np.int64] = self._steps[: self._n].copy()
+            return steps
 
     @property
-    def loss(self) -> np.ndarray:
+    def loss(self) -> NDArray[np.float64]:
         """Training loss of each recorded step, shape ``(n,)`` (a copy)."""
         with self._lock:
-            return self._loss[: self._n].copy()
+            loss: NDArray[np.float64] = self._loss[: self._n].copy()
+            return loss
 
     @property
-    def accuracy(self) -> np.ndarray:
+    def accuracy(self) -> NDArray[np.float64]:
         """Accuracy of each recorded step (NaN for regression), shape ``(n,)`` (a copy)."""
         with self._lock:
-            return self._accuracy[: self._n].copy()
+            accuracy: NDArray[np.float64] = self._accuracy[: self._n].copy()
+            return accuracy
 
-    def stat(self, name: str) -> np.ndarray:
+    def stat(self, name: str) -> NDArray[np.float64]:
         """One statistic for every recorded step and layer, shape ``(n, depth)`` (a copy)."""
         if name not in self._stats:
             raise KeyError(f"unknown statistic {name!r}; known: {', '.join(STAT_NAMES)}")
         with self._lock:
-            return self._stats[name][: self._n].copy()
+            values: NDArray[np.float64] = self._stats[name][: self._n].copy()
+            return values
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, NDArray[np.int64 | np.float64]]:
         """Everything recorded, as copies: ``step``, ``loss``, ``accuracy`` and every stat."""
         with self._lock:
             return self._rows(0, self._n)
 
-    def latest(self, n: int) -> dict[str, np.ndarray]:
+    def latest(self, n: int) -> dict[str, NDArray[np.int64 | np.float64]]:
         """The last ``n`` recorded rows (fewer if fewer exist), same keys as ``arrays``.
 
         Costs O(n x depth) whatever the length of the run, so the app can call it every frame.
@@ -150,7 +155,9 @@ class Recorder:
         with self._lock:
             return self._rows(max(0, self._n - max(0, int(n))), self._n)
 
-    def window(self, name: str, span: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def window(
+        self, name: str, span: int | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Steps and one statistic of the rows covering the last ``span`` steps (all if None).
 
         Starts at the latest row at or before the span's first step, so a plot that shows "the
@@ -168,8 +175,8 @@ class Recorder:
             values = self._stats[name]
             return self._steps[start:n].copy(), values[start:n].copy()
 
-    def _rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
-        out = {
+    def _rows(self, start: int, stop: int) -> dict[str, NDArray[np.int64 | np.float64]]:
+        out: dict[str, NDArray[np.int64 | np.float64]] = {
             "step": self._steps[start:stop].copy(),
             "loss": self._loss[start:stop].copy(),
             "accuracy": self._accuracy[start:stop].copy(),
@@ -194,7 +201,7 @@ class Recorder:
     def from_arrays(
         cls,
         depth: int,
-        arrays: Mapping[str, np.ndarray],
+        arrays: Mapping[str, ArrayLike],
         diverged_at: int | None = None,
         divergence_reason: str | None = None,
     ) -> Recorder:

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine import losses
 from gradsim.engine.config import LIVE_FIELDS, Config, ConfigError
@@ -15,7 +16,9 @@ from gradsim.engine.optim import Optimizer
 from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import StepStats, safe_norm, segment_norm
 
-Progress = Callable[[int, int], "bool | None"]
+# Called with (steps done, steps asked for) after each step; returning False (only False:
+# None or anything else carries on) stops the run.
+Progress = Callable[[int, int], object]
 
 _FLOAT_LIMITS = {"float64": "1.8e308", "float32": "3.4e38"}
 
@@ -88,6 +91,7 @@ class Simulation:
         indices = self._sampler.next()
         x = self.data.inputs[indices]
         prediction = net.forward(x)
+        labels: NDArray[np.int64] | None
         if self.data.labels is not None and cfg.loss == "cross_entropy":
             labels = self.data.labels[indices]
             loss, grad_output = losses.cross_entropy(prediction, labels)
@@ -144,7 +148,7 @@ class Simulation:
             divergence_reason=reason,
         )
 
-    def _total_grad_norm(self, weight_grad_norms: np.ndarray) -> float:
+    def _total_grad_norm(self, weight_grad_norms: NDArray[np.float64]) -> float:
         """Global gradient norm over every parameter (for clipping and the divergence check)."""
         net = self.network
         rest = safe_norm(net.grad[net.n_weights :]) if net.grad.size > net.n_weights else 0.0
@@ -154,7 +158,7 @@ class Simulation:
         return peak * math.sqrt(float(np.sum((weight_grad_norms / peak) ** 2)) + (rest / peak) ** 2)
 
     def _divergence_reason(
-        self, loss: float, layers: dict[str, np.ndarray], grad_norm: float
+        self, loss: float, layers: dict[str, NDArray[np.float64]], grad_norm: float
     ) -> str | None:
         """Why this step diverged, or None: any overflow in the pass ends the run.
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 # Column names of the export and entries of the app's metric menu; keep them stable.
 STAT_NAMES: tuple[str, ...] = (
@@ -46,18 +47,20 @@ class StepStats:
     step: int
     loss: float
     accuracy: float  # NaN for regression
-    layers: dict[str, np.ndarray]
+    layers: dict[str, NDArray[np.float64]]
     diverged: bool = False
     divergence_reason: str | None = None
 
 
-def segment_norm(flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def segment_norm(flat: NDArray[np.floating], offsets: NDArray[np.intp]) -> NDArray[np.float64]:
     """Euclidean norm of consecutive segments of ``flat`` starting at ``offsets``."""
     bounds = [*offsets.tolist(), flat.size]
     return norms([flat[start:end] for start, end in itertools.pairwise(bounds)])
 
 
-def norms(segments: Sequence[np.ndarray], squares: np.ndarray | None = None) -> np.ndarray:
+def norms(
+    segments: Sequence[NDArray[np.floating]], squares: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Euclidean norm of each 1-D array in ``segments``, without over- or underflow.
 
     Each sum of squares is one BLAS dot product (one pass, no temporary array): this runs on
@@ -71,23 +74,23 @@ def norms(segments: Sequence[np.ndarray], squares: np.ndarray | None = None) -> 
     with np.errstate(all="ignore"):
         if squares is None:
             squares = np.array([np.dot(seg, seg) for seg in segments], dtype=np.float64)
-        result = np.sqrt(squares)
+        result: NDArray[np.float64] = np.sqrt(squares)
         # NaN fails the comparison too, so NaN segments also take the careful path.
         suspect = ~(squares >= _underflow_threshold(segments[0].dtype)) | ~np.isfinite(squares)
         if suspect.any():
-            for i in np.flatnonzero(suspect):
+            for i in np.flatnonzero(suspect).tolist():
                 result[i] = _careful_norm(segments[i])
     return result
 
 
 @functools.cache
-def _underflow_threshold(dtype: np.dtype) -> float:
+def _underflow_threshold(dtype: np.dtype[np.floating]) -> float:
     """Below this sum of squares, squaring may have flushed entries to zero or subnormals."""
     info = np.finfo(dtype)
     return float(info.tiny / info.eps)
 
 
-def _careful_norm(values: np.ndarray) -> float:
+def _careful_norm(values: NDArray[np.floating]) -> float:
     """Norm of a segment whose plain sum of squares over- or underflowed."""
     peak = float(np.max(np.abs(values))) if values.size else 0.0
     if not np.isfinite(peak) or peak == 0.0:
@@ -96,6 +99,6 @@ def _careful_norm(values: np.ndarray) -> float:
     return peak * float(np.sqrt(np.dot(scaled, scaled)))
 
 
-def safe_norm(values: np.ndarray) -> float:
+def safe_norm(values: NDArray[np.floating]) -> float:
     """Euclidean norm of a whole array, without intermediate overflow."""
     return float(norms([values.reshape(-1)])[0])

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from gradsim.engine.activations import evaluate
 from gradsim.engine.config import Config
@@ -45,10 +46,10 @@ class TheoryProfile:
 
     available: bool
     reason: str
-    preactivation_rms: np.ndarray
-    activation_rms: np.ndarray
-    backprop_grad_rms_relative: np.ndarray
-    grad_factor: np.ndarray
+    preactivation_rms: NDArray[np.float64]
+    activation_rms: NDArray[np.float64]
+    backprop_grad_rms_relative: NDArray[np.float64]
+    grad_factor: NDArray[np.float64]
     exact: bool = False
 
 
@@ -56,7 +57,9 @@ class TheoryProfile:
 # Gaussian expectations
 
 
-def _rule(mean: np.ndarray, var: np.ndarray, kink: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _rule(
+    mean: ArrayLike, var: ArrayLike, kink: float = 0.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Nodes z and weights w, shape (G, N), with sum(w * f(z)) ~ E_{z~N(mean, var)}[f(z)].
 
     Works in standard units x = (z - mean) / std. Each side of the kink x0 is truncated where
@@ -94,14 +97,18 @@ def _rule(mean: np.ndarray, var: np.ndarray, kink: float = 0.0) -> tuple[np.ndar
     return z, w
 
 
-def _integrate(w: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _integrate(w: NDArray[np.float64], values: NDArray[np.floating]) -> NDArray[np.float64]:
     """Weighted row sums that ignore the (possibly infinite) values at zero weight."""
-    return np.where(w > 0.0, w * values, 0.0).sum(axis=-1)
+    sums: NDArray[np.float64] = np.where(w > 0.0, w * values, 0.0).sum(axis=-1)
+    return sums
 
 
 def gaussian_expectation(
-    f: Callable[[np.ndarray], np.ndarray], mean: float, var: float, kink: float = 0.0
-) -> float | np.ndarray:
+    f: Callable[[NDArray[np.float64]], NDArray[np.floating]],
+    mean: ArrayLike,
+    var: ArrayLike,
+    kink: float = 0.0,
+) -> float | NDArray[np.float64]:
     """E[f(z)] for z ~ N(mean, var); f is vectorised and may have a kink or step at ``kink``.
 
     ``mean`` and ``var`` broadcast; scalars give a float. var = 0 gives f(mean), var = inf the
@@ -116,7 +123,9 @@ def gaussian_expectation(
     return float(result) if result.ndim == 0 else result
 
 
-def _moments(activation: str, slope: float, mean, var) -> tuple[np.ndarray, np.ndarray]:
+def _moments(
+    activation: str, slope: float, mean: ArrayLike, var: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """E[phi(z)^2] and E[phi'(z)^2] for z ~ N(mean, var), from one evaluation of phi."""
     with np.errstate(all="ignore"):
         z, w = _rule(mean, var)
@@ -203,7 +212,7 @@ def _unavailable(depth: int, reason: str) -> TheoryProfile:
     return TheoryProfile(False, reason, nan, nan.copy(), nan.copy(), nan.copy(), False)
 
 
-def _relative_from_factors(grad_factor: np.ndarray) -> np.ndarray:
+def _relative_from_factors(grad_factor: NDArray[np.float64]) -> NDArray[np.float64]:
     """Backprop RMS relative to the last layer: products of factors, in logs to avoid overflow."""
     with np.errstate(divide="ignore"):
         logs = np.log(grad_factor[:-1])
@@ -357,8 +366,8 @@ def chi(
 
 
 def chi_map(
-    activation: str, sigma_w: np.ndarray, sigma_b: np.ndarray, slope: float = 0.01
-) -> np.ndarray:
+    activation: str, sigma_w: ArrayLike, sigma_b: ArrayLike, slope: float = 0.01
+) -> NDArray[np.float64]:
     """chi at the fixed point q* over a grid, shape (len(sigma_b), len(sigma_w)).
 
     The classic Poole et al. / Schoenholz et al. setting: weights N(0, sigma_w^2 / fan_in) and

@@ -16,14 +16,17 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib as _toml
 else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as _toml
+    # mypy checks as Python 3.10 (pyproject), so it reads this branch; tomli is only
+    # installed on 3.10, and a newer environment has no tomli for it to find.
+    import tomli as _toml  # type: ignore[import-not-found, unused-ignore]
 
 TOMLDecodeError = _toml.TOMLDecodeError
 
 
 def loads(text: str) -> dict[str, Any]:
     """Parse a TOML document."""
-    return _toml.loads(text)
+    document: dict[str, Any] = _toml.loads(text)
+    return document
 
 
 def load_file(path: Path, error: Callable[[Path, str], Exception]) -> dict[str, Any]:
