@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.config import Config
 from gradsim.engine.recording import Recorder
@@ -62,17 +63,17 @@ class Run:
     recorder: Recorder
 
     @property
-    def steps(self) -> np.ndarray:
+    def steps(self) -> NDArray[np.int64]:
         """Step numbers, shape (n,)."""
         return self.recorder.steps
 
     @property
-    def loss(self) -> np.ndarray:
+    def loss(self) -> NDArray[np.float64]:
         """Training loss per step, shape (n,)."""
         return self.recorder.loss
 
     @property
-    def stats(self) -> dict[str, np.ndarray]:
+    def stats(self) -> dict[str, NDArray[np.float64]]:
         """Each statistic (``gradsim.STAT_NAMES``) as an array of shape (steps, layers)."""
         return {name: self.recorder.stat(name) for name in STAT_NAMES}
 
@@ -106,7 +107,9 @@ class Run:
         if metric not in STAT_NAMES:
             raise KeyError(f"unknown statistic {metric!r}; known: {', '.join(STAT_NAMES)}")
         try:
-            import matplotlib.pyplot as plt
+            # matplotlib is optional and may be missing where mypy runs (it ships its own types
+            # when installed, hence unused-ignore).
+            import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise ImportError(
                 "Run.heatmap needs matplotlib (pip install matplotlib); the numbers are in "

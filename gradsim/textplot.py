@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import NDArray
 
 from gradsim.engine.config import Config
 
@@ -28,7 +29,7 @@ def demo_layers(depth: int) -> list[int]:
     return sorted({1, depth, *range(every, depth + 1, every)})
 
 
-def gradient_table(layers: list[int], values: np.ndarray) -> list[str]:
+def gradient_table(layers: list[int], values: NDArray[np.floating]) -> list[str]:
     """Rows ``layer  value  ####`` with bar lengths proportional to log10(value)."""
     values = np.asarray(values, dtype=np.float64)
     shown = values[np.isfinite(values) & (values > 0)]

@@ -18,6 +18,7 @@ import contextlib
 import os
 import sys
 import textwrap
+from collections.abc import Callable
 
 import numpy as np
 
@@ -130,9 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             from gradsim.app.launch import self_test
 
             return self_test()
-        if args.handler is None:
+        handler: Callable[[argparse.Namespace], int] | None = args.handler
+        if handler is None:
             return open_app(args)
-        return args.handler(args)
+        return handler(args)
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE

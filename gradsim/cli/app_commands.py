@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 from gradsim.cli.common import (
     DEFAULT_STEPS,
     EXIT_OK,
+    PLOT_NAMES,
+    THEME_NAMES,
+    Parser,
     UsageError,
     add_config_arguments,
     build_config,
@@ -19,12 +22,10 @@ from gradsim.cli.common import (
     out,
     positive_int,
 )
+from gradsim.cli.record import add_record_command
 
 if TYPE_CHECKING:
     from gradsim.engine.lessons import Lesson
-
-THEME_NAMES = ("dark", "light")
-PLOT_NAMES = ("window", "heatmap", "profile", "loss", "map")  # image_export.TARGETS, Qt-free
 
 
 def add_opening_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +62,7 @@ def _add_look_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_app_commands(commands: argparse._SubParsersAction) -> None:
+def add_app_commands(commands: argparse._SubParsersAction[Parser]) -> None:
     """The ``screenshot``, ``record`` and ``lessons`` commands."""
     shot = commands.add_parser(
         "screenshot",
@@ -122,8 +123,6 @@ def add_app_commands(commands: argparse._SubParsersAction) -> None:
         "--out", metavar="FILE", required=True, help="file to write: .png, or .svg (vectors)"
     )
     shot.set_defaults(handler=cmd_screenshot)
-
-    from gradsim.cli.record import add_record_command  # here: it reuses this module's names
 
     add_record_command(commands)
 

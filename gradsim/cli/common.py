@@ -24,6 +24,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 100
 BAR_WIDTH = 30
+THEME_NAMES = ("dark", "light")
+PLOT_NAMES = ("window", "heatmap", "profile", "loss", "map")  # image_export.TARGETS, Qt-free
 
 
 class UsageError(Exception):
@@ -101,7 +103,8 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         self.done = done
-        if not self.enabled:
+        stream = self.stream
+        if not self.enabled or stream is None:  # enabled implies a stream
             return
         now = time.monotonic()
         if done < total and now - self._last < 0.1:  # redraws cost more than fast steps
@@ -109,8 +112,8 @@ class ProgressBar:
         self._last = now
         filled = BAR_WIDTH * done // max(total, 1)
         text = f"\r[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {done}/{total}"
-        self.stream.write(text)  # type: ignore[union-attr]
-        self.stream.flush()  # type: ignore[union-attr]
+        stream.write(text)
+        stream.flush()
         self._drawn = len(text) - 1
 
     def close(self) -> None:

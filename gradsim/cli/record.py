@@ -10,12 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from gradsim.cli.app_commands import THEME_NAMES
 from gradsim.cli.common import (
     DEFAULT_STEPS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    THEME_NAMES,
     Interrupted,
+    Parser,
     ProgressBar,
     UsageError,
     add_config_arguments,
@@ -35,7 +36,7 @@ DEFAULT_SIZE = (960, 540)
 MAX_GIF = (1920, 1080)  # animation.MAX_SIZE, without importing Qt to check arguments
 
 
-def add_record_command(commands: argparse._SubParsersAction) -> None:
+def add_record_command(commands: argparse._SubParsersAction[Parser]) -> None:
     record = commands.add_parser(
         "record",
         help="train headless and save an animated GIF of the heatmap filling in",

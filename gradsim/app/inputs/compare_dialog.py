@@ -73,8 +73,8 @@ class _ValueSlot(QStackedWidget):
         self.combo.clear()
         self.edit.clear()
         tip = f"Alternative {self._index + 1} for {field} ({spec.allowed()}). {spec.help}"
-        if spec.kind is bool or spec.choices is not None:
-            values = ("on", "off") if spec.kind is bool else spec.choices
+        values = ("on", "off") if spec.kind is bool else spec.choices
+        if values is not None:  # on/off or a list of choices
             self.combo.addItems([UNUSED, *values])
             self.combo.setToolTip(tip + f" Leave it at {UNUSED} to compare fewer runs.")
             self.setCurrentWidget(self.combo)

@@ -225,12 +225,15 @@ class ControlsPanel(QWidget):
             widget = edit
         elif spec.kind is int:
             assert spec.low is not None and spec.high is not None
+            box: QAbstractSpinBox
             if spec.high <= _INT32_MAX:
-                box: QAbstractSpinBox = QSpinBox()
-                box.setRange(int(spec.low), int(spec.high))
+                ints = QSpinBox()
+                ints.setRange(int(spec.low), int(spec.high))
+                box = ints
             else:
-                box = WideIntSpinBox()
-                box.setRange(spec.low, spec.high)
+                wide = WideIntSpinBox()
+                wide.setRange(spec.low, spec.high)
+                box = wide
             box.setAccelerated(True)
             widget = box
         else:
@@ -345,18 +348,23 @@ class ControlsPanel(QWidget):
 
     def _set_output_minimum(self, classification: bool) -> None:
         """Raise output_dim's minimum to 2 for classification (QSpinBox bumps the value)."""
-        box = self._widgets["output_dim"]
-        assert isinstance(box, QSpinBox)
+        box = self._output_box()
         low = int(FIELDS["output_dim"].low or 1)
         box.setMinimum(max(low, CLASSIFICATION_MIN_OUTPUTS) if classification else low)
         self._set_file_notes()
+
+    def _output_box(self) -> QSpinBox:
+        """output_dim's control: a QSpinBox (its range fits in 32 bits)."""
+        box = self._widgets["output_dim"]
+        assert isinstance(box, QSpinBox)
+        return box
 
     def _set_file_notes(self) -> None:
         """Tooltips of the controls a CSV file sets (and output_dim's classification note)."""
         from_file = self._read("dataset") in FILE_DATASETS
         for name in SET_BY_FILE_FIELDS:
             note = SET_BY_FILE_NOTE if from_file else ""
-            if name == "output_dim" and not from_file and self._widgets[name].minimum() > 1:
+            if name == "output_dim" and not from_file and self._output_box().minimum() > 1:
                 note = "Classification needs at least 2 outputs, one per class."
             self._widgets[name].setToolTip(field_tooltip(name, note))
         batch_note = BATCH_FILE_NOTE if from_file else ""

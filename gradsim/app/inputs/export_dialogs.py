@@ -6,6 +6,8 @@ work (the same functions as ``gradsim screenshot`` and ``gradsim record``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -36,7 +38,8 @@ GIF_SIZES = (
 )
 
 
-def _combo(items: tuple, tip: str) -> QComboBox:
+def _combo(items: Sequence[tuple[str, object]], tip: str) -> QComboBox:
+    """A combo box of (shown text, item data) pairs."""
     combo = QComboBox()
     for label, value in items:
         combo.addItem(label, value)

@@ -18,7 +18,8 @@ BAR_WIDTH = 22
 MAX_MINOR_TICKS = 60  # beyond this, minor (unlabelled) decade ticks only add clutter
 
 
-class _MenuFreePlotItem(pg.PlotItem):
+# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
+class _MenuFreePlotItem(pg.PlotItem):  # type: ignore[misc]
     """PlotItem built without its ViewBox context menu (~2 ms of start-up, never shown)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -26,7 +27,8 @@ class _MenuFreePlotItem(pg.PlotItem):
         super().__init__(*args, **kwargs)
 
 
-class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):
+# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
+class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):  # type: ignore[misc]
     """A non-interactive colour bar showing VIRIDIS_LUT, its axis in powers of ten.
 
     It draws the LUT itself, bottom = lowest level: what a 256-stop pg.ColorMap would show,

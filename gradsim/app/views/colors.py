@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 # --- viridis ---------------------------------------------------------------------------------
 # The 256 RGB entries of matplotlib's viridis (CC0; the same table pyqtgraph ships), as hex.
@@ -34,7 +35,7 @@ _VIRIDIS_HEX = (
 )
 
 
-def _build_viridis() -> np.ndarray:
+def _build_viridis() -> NDArray[np.uint8]:
     rgb = np.frombuffer(bytes.fromhex(_VIRIDIS_HEX), dtype=np.uint8).reshape(256, 3)
     lut = np.empty((256, 4), dtype=np.uint8)
     lut[:, :3] = rgb
@@ -43,7 +44,7 @@ def _build_viridis() -> np.ndarray:
     return lut
 
 
-VIRIDIS_LUT: np.ndarray = _build_viridis()  # (256, 4) RGBA uint8, built once, read-only
+VIRIDIS_LUT: NDArray[np.uint8] = _build_viridis()  # (256, 4) RGBA uint8, built once, read-only
 
 # --- special colours -------------------------------------------------------------------------
 # Underflow (exact 0) is white: brighter than any viridis entry (its lightest is yellow), it
@@ -64,13 +65,16 @@ def to_hex(rgba: tuple[int, ...]) -> str:
 DEFAULT_LEVELS: tuple[float, float] = (-3.0, 3.0)
 
 
-def log_values(values: np.ndarray) -> np.ndarray:
+def log_values(values: ArrayLike) -> NDArray[np.float64]:
     """log10 of the raw metric without warnings: 0 -> -inf, inf -> inf, nan/negative -> nan."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(np.asarray(values, dtype=np.float64))
+        logs: NDArray[np.float64] = np.log10(np.asarray(values, dtype=np.float64))
+    return logs
 
 
-def colorize_log(logv: np.ndarray, lo: float, hi: float, lut: np.ndarray) -> np.ndarray:
+def colorize_log(
+    logv: ArrayLike, lo: float, hi: float, lut: NDArray[np.uint8]
+) -> NDArray[np.uint8]:
     """RGBA uint8 (..., 4) for log10 values: [lo, hi] spread over the LUT, clipped outside.
 
     -inf (an exact zero) gets ZERO_RGBA; +inf and nan get NONFINITE_RGBA.
@@ -79,7 +83,9 @@ def colorize_log(logv: np.ndarray, lo: float, hi: float, lut: np.ndarray) -> np.
     return packed.view(np.uint8).reshape((*packed.shape, 4))
 
 
-def colorize_log_packed(logv: np.ndarray, lo: float, hi: float, lut: np.ndarray) -> np.ndarray:
+def colorize_log_packed(
+    logv: ArrayLike, lo: float, hi: float, lut: NDArray[np.uint8]
+) -> NDArray[np.uint32]:
     """Like colorize_log, but each RGBA pixel packed in one uint32 (same memory layout).
 
     Packed pixels transpose at a quarter of the cost of (..., 4) bytes. The LUT is extended
@@ -93,20 +99,21 @@ def colorize_log_packed(logv: np.ndarray, lo: float, hi: float, lut: np.ndarray)
     table32 = table.view(np.uint32).reshape(n + 2)
     if not hi > lo:  # degenerate levels: keep the mapping defined
         hi = lo + 1e-12
-    logv = np.ascontiguousarray(logv, dtype=np.float64)
+    logs = np.ascontiguousarray(logv, dtype=np.float64)
     # One float32 buffer worked in place: allocation and memory traffic cost more than the
     # arithmetic, and float32 resolves bins of 1/256 of the range with room to spare.
-    scaled = np.subtract(logv, lo, dtype=np.float32)
+    scaled = np.subtract(logs, lo, dtype=np.float32)
     np.multiply(scaled, n / (hi - lo), out=scaled)  # bin i covers [lo + i*w, lo + (i+1)*w)
     np.clip(scaled, 0, n - 1, out=scaled)
-    special = ~np.isfinite(logv)
+    special = ~np.isfinite(logs)
     if special.any():
         np.copyto(scaled, n + 1, where=special)  # +inf and nan (and -inf, overwritten next)
-        np.copyto(scaled, n, where=logv == -np.inf)
-    return np.take(table32, scaled.astype(np.intp))
+        np.copyto(scaled, n, where=logs == -np.inf)
+    pixels: NDArray[np.uint32] = np.take(table32, scaled.astype(np.intp))
+    return pixels
 
 
-def colorize(values: np.ndarray, lo: float, hi: float, lut: np.ndarray) -> np.ndarray:
+def colorize(values: ArrayLike, lo: float, hi: float, lut: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """Colour raw non-negative values by log10(value) in [lo, hi] decades; see colorize_log."""
     return colorize_log(log_values(values), lo, hi, lut)
 
@@ -191,7 +198,7 @@ class LevelTracker:
             hi = lo + max(hi - lo, math.ceil(self.min_span / self.step) * self.step)
         return float(lo), float(hi)
 
-    def update(self, log_values_finite: np.ndarray) -> tuple[float, float]:
+    def update(self, log_values_finite: ArrayLike) -> tuple[float, float]:
         """Feed this frame's finite log10 values; return the levels (lo, hi) to draw with.
 
         Non-finite entries are ignored; no finite value (empty, all zero, all overflow) keeps

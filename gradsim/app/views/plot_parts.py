@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui
 
 from gradsim.app.views.colors import to_hex
@@ -21,6 +22,13 @@ BASE_TICK_PT = 12.0  # sizes at font scale 1, chosen for a 1920x1080 projector
 BASE_LABEL_PT = 14.0
 FEW_POINTS = 200  # up to this many points, the loss line also shows its points
 MIN_GRID_CONTRAST = 4  # grid lines closer than this (of 255) to the background are not drawn
+
+# AxisItem.tickValues: one (spacing, tick values) pair per level, coarsest first.
+TickLevels = list[tuple[float, list[float]]]
+# AxisItem.generateDrawSpecs: the axis line and each tick line as (pen, start, end), and each
+# label as (rectangle, alignment and text flags, text).
+_Line = tuple[QtGui.QPen, QtCore.QPointF, QtCore.QPointF]
+DrawSpecs = tuple[_Line, list[_Line], list[tuple[QtCore.QRectF, object, str]]]
 
 
 def settle_range(view: pg.ViewBox) -> None:
@@ -90,7 +98,8 @@ class StableRange:
         return self.range
 
 
-class _RangeAnchor(pg.GraphicsObject):
+# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
+class _RangeAnchor(pg.GraphicsObject):  # type: ignore[misc]
     """Invisible item whose bounds are what the view shows while it auto-ranges.
 
     The plotted items are added with ``ignoreBounds=True``, so pyqtgraph's auto-range (and the
@@ -108,7 +117,9 @@ class _RangeAnchor(pg.GraphicsObject):
             self._bounds = (x, y)
             self.informViewBoundsChanged()
 
-    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: object = None) -> tuple | None:
+    def dataBounds(
+        self, ax: int, frac: float = 1.0, orthoRange: object = None
+    ) -> tuple[float, float] | None:
         return self._bounds[ax]
 
     def boundingRect(self) -> QtCore.QRectF:
@@ -118,7 +129,7 @@ class _RangeAnchor(pg.GraphicsObject):
         pass
 
 
-def _padded(values: np.ndarray, pixels: float) -> tuple[float, float] | None:
+def _padded(values: NDArray[np.number], pixels: float) -> tuple[float, float] | None:
     """(min, max) of ``values`` widened on each side by the share of the span pyqtgraph's
     auto-range pads with on an axis ``pixels`` long (2-10 %; at least half a unit), so end
     points, their symbols and the last tick label are not cut; None when empty."""
@@ -130,25 +141,28 @@ def _padded(values: np.ndarray, pixels: float) -> tuple[float, float] | None:
     return lo - pad, hi + pad
 
 
-def _log_extent(values: np.ndarray) -> tuple[float, float]:
+def _log_extent(values: NDArray[np.number]) -> tuple[float, float]:
     """(min, max) of log10 of positive finite ``values``; (inf, -inf) when there are none."""
     if values.size == 0:
         return math.inf, -math.inf
     return math.log10(float(values.min())), math.log10(float(values.max()))
 
 
+def _rgb(color: QtGui.QColor) -> tuple[int, int, int]:
+    """Red, green and blue, 0-255 (QColor.getRgb()'s first three; its stub says "object")."""
+    return color.red(), color.green(), color.blue()
+
+
 def _over_background(color: QtGui.QColor, background: str) -> QtGui.QColor:
     """The opaque colour that ``color`` (with its alpha) shows over ``background``."""
     alpha = color.alphaF()
     bg = QtGui.QColor(background)
-    mix = [
-        round(alpha * c + (1.0 - alpha) * b)
-        for c, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True)
-    ]
+    mix = [round(alpha * c + (1.0 - alpha) * b) for c, b in zip(_rgb(color), _rgb(bg), strict=True)]
     return QtGui.QColor(*mix)
 
 
-class GridAxis(pg.AxisItem):
+# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
+class GridAxis(pg.AxisItem):  # type: ignore[misc]
     """Axis whose grid lines are opaque: the colour pyqtgraph's translucent ones show over the
     background, at a fraction of the cost (blending ~100 log-grid lines cost ~5 ms a paint).
     Opaque lines would hide the data where they cross it, so the plots put these axes under
@@ -172,11 +186,12 @@ class GridAxis(pg.AxisItem):
             self.picture = None  # pyqtgraph's cached drawing of the axis
             self.update()
 
-    def allTickValues(self, minVal: float, maxVal: float, size: float) -> list:
+    def allTickValues(self, minVal: float, maxVal: float, size: float) -> TickLevels:
         """Tick levels, coarsest first, before faint grid levels are dropped."""
-        return super().tickValues(minVal, maxVal, size)
+        levels: TickLevels = super().tickValues(minVal, maxVal, size)
+        return levels
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> TickLevels:
         levels = self.allTickValues(minVal, maxVal, size)
         if self.grid is False or self.style["tickAlpha"] is not None:
             return levels
@@ -184,15 +199,15 @@ class GridAxis(pg.AxisItem):
         # a level that faint is dense, so it never carries tick text either.
         color = self.tickPen().color()
         bg = QtGui.QColor(self._background)
-        contrast = max(abs(a - b) for a, b in zip(color.getRgb()[:3], bg.getRgb()[:3], strict=True))
+        contrast = max(abs(a - b) for a, b in zip(_rgb(color), _rgb(bg), strict=True))
         for i, (_, values) in enumerate(levels):
             alpha = 255 / (i + 1) * self.grid / 255 * min(1.0, 0.05 * size / (len(values) + 1))
             if alpha / 255 * contrast < MIN_GRID_CONTRAST:
                 return levels[:i]
         return levels
 
-    def generateDrawSpecs(self, p: QtGui.QPainter) -> tuple | None:
-        specs = super().generateDrawSpecs(p)
+    def generateDrawSpecs(self, p: QtGui.QPainter) -> DrawSpecs | None:
+        specs: DrawSpecs | None = super().generateDrawSpecs(p)
         if specs is None or self.grid is False:
             return specs
         axis_spec, tick_specs, text_specs = specs
@@ -211,7 +226,7 @@ class GridAxis(pg.AxisItem):
 class IntegerAxis(GridAxis):
     """Axis of steps or layers: ticks on whole numbers only (no "step 0.5")."""
 
-    def allTickValues(self, minVal: float, maxVal: float, size: float) -> list:
+    def allTickValues(self, minVal: float, maxVal: float, size: float) -> TickLevels:
         levels = [
             (spacing, [v for v in values if float(v).is_integer()])
             for spacing, values in super().allTickValues(minVal, maxVal, size)
@@ -230,7 +245,7 @@ class LogAxis(GridAxis):
     """
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
-        strings = super().logTickStrings(values, scale, spacing)
+        strings: list[str] = super().logTickStrings(values, scale, spacing)
         if spacing is not None:  # a level of whole decades
             return strings
         # The fine level (1..9 x 10^k, decades included) appears when few decades show.
@@ -277,13 +292,14 @@ def quiet_hidden_axes(plot: pg.PlotItem) -> None:
         plot.getAxis(key).enableAutoSIPrefix(False)
 
 
-def _positive_finite(values: np.ndarray) -> np.ndarray:
+def _positive_finite(values: NDArray[np.number]) -> NDArray[np.bool_]:
     """Mask of values a log axis can show."""
     with np.errstate(invalid="ignore"):
-        return np.isfinite(values) & (values > 0)
+        mask: NDArray[np.bool_] = np.isfinite(values) & (values > 0)
+    return mask
 
 
-def _same(old: tuple | None, new: tuple) -> bool:
+def _same(old: tuple[object, ...] | None, new: tuple[object, ...]) -> bool:
     """Whether two argument tuples (arrays compared by value, nan == nan) are equal."""
     if old is None or len(old) != len(new):
         return False

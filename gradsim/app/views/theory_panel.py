@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app.views.plot_parts import BASE_LABEL_PT, BASE_TICK_PT, style_axis
@@ -45,7 +46,7 @@ EDGE_PEN = (0, 0, 0)  # the χ = 1 line lies on the white middle of the ramp: bl
 
 
 @functools.lru_cache(maxsize=16)
-def _factor_grid(activation: str, slope: float) -> tuple[np.ndarray, np.ndarray]:
+def _factor_grid(activation: str, slope: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """√χ over (SIGMA_B, SIGMA_W), shape (81, 161), and the χ = 1 curve as (N, 2) points
     (σ_w, σ_b), pieces separated by NaN rows."""
     factor = np.sqrt(theory.chi_map(activation, SIGMA_W, SIGMA_B, slope))
@@ -67,7 +68,7 @@ def _grid_key(config: Config) -> tuple[str, float]:
     return config.activation, float(slope)
 
 
-def _upsample(values: np.ndarray, k: int) -> np.ndarray:
+def _upsample(values: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     """Bilinear k-fold refinement keeping the corner points (so the image rect stays put)."""
     for axis in (0, 1):
         n = values.shape[axis]
@@ -82,7 +83,8 @@ def _html(text: str, color: str, points: float) -> str:
     return f'<div style="color:{color}; font-size:{points}pt">{text}</div>'
 
 
-class ChaosMap(pg.GraphicsLayoutWidget):
+# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
+class ChaosMap(pg.GraphicsLayoutWidget):  # type: ignore[misc]
     """Per-layer gradient factor √χ over (σ_w, σ_b) for the current activation, with the
     edge of chaos (χ = 1) and the current config as a dot."""
 
@@ -177,7 +179,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
         fx, fy = x - j, y - i
         return float((a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy)
 
-    def contour_points(self) -> np.ndarray:
+    def contour_points(self) -> NDArray[np.float64]:
         """The drawn χ = 1 line as (N, 2) points (σ_w, σ_b); NaN rows separate pieces."""
         self._ensure_grid()
         return self._contour
