@@ -41,6 +41,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from gradsim.app.launch import _HARMLESS, application, wait_until
+from gradsim.app.model.worker import Snapshot
 from gradsim.engine.config import Config
 from gradsim.engine.presets import Preset, get_preset
 from gradsim.engine.simulation import Simulation
@@ -146,37 +147,42 @@ class LiveWindow:
         self.window = MainWindow(config=config, preset=preset, remember=False)
         self.window.resize(*WINDOW_SIZE)
         self.paints = PaintCounter()
-        self.window.heatmap.viewport().installEventFilter(self.paints)
+        self.window.single.heatmap.viewport().installEventFilter(self.paints)
         self.window.show()
         try:
-            if not wait_until(lambda: self.window.latest_snapshot is not None, 30):
+            if not wait_until(lambda: self._snapshot() is not None, 30):
                 raise RuntimeError("the worker never reported")
-            viewport = self.window.heatmap.viewport()
+            viewport = self.window.single.heatmap.viewport()
             if not viewport.isVisible() or viewport.visibleRegion().isEmpty():
                 raise RuntimeError("the heatmap is not visible")
         except BaseException:
             self.close()
             raise
-        self.window.controller.set_speed(math.inf)
+        self.window.view_state.set_speed(math.inf)
+
+    def _snapshot(self) -> Snapshot | None:
+        """The first run's newest report, as the window's frame timer took it."""
+        snapshots = self.window.session.snapshots
+        return snapshots[0] if snapshots else None
 
     def _state(self) -> str:
-        snapshot = self.window.latest_snapshot
-        return "none" if snapshot is None else snapshot.state
+        snapshot = self._snapshot()
+        return "none" if snapshot is None else snapshot.state.value
 
     def play(self) -> None:
-        self.window.controller.play()
+        self.window.session.play()
         if not wait_until(lambda: self._state() == "running", 10):
             raise RuntimeError(f"the window did not start training (state {self._state()})")
 
     def pause(self) -> None:
-        self.window.controller.pause()
+        self.window.session.pause()
         if not wait_until(lambda: self._state() == "paused", 30):
             raise RuntimeError(f"the window did not pause (state {self._state()})")
 
     def _count(self) -> tuple[int, float, float, int]:
         # Snapshots, not len(history): the recorder thins old rows on long runs. The snapshot
         # lags the worker by at most a frame, at both ends alike.
-        snapshot = self.window.latest_snapshot
+        snapshot = self._snapshot()
         assert snapshot is not None
         return snapshot.step_count, time.perf_counter(), time.thread_time(), self.paints.count
 

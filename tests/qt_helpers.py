@@ -48,8 +48,49 @@ def open_window(qtbot, **kwargs):
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()
-    qtbot.waitUntil(lambda: window.latest_snapshot is not None, timeout=5000)
+    qtbot.waitUntil(lambda: (window.draw(), bool(window.session.snapshots))[1], timeout=5000)
     return window
+
+
+def history(window):
+    """The Recorder of the window's first run."""
+    return window.session.histories[0]
+
+
+def config_of(window):
+    """The config of the window's first run."""
+    return window.session.configs[0]
+
+
+def latest(window):
+    """The newest snapshot of the window's first run (None before the worker reported)."""
+    snapshots = window.session.snapshots
+    return snapshots[0] if snapshots else None
+
+
+def state(window) -> str:
+    """What the window's runs are doing, in the status bar's word."""
+    from gradsim.app.views.status import run_state
+
+    return run_state(window.session)
+
+
+def error_box(window):
+    """The newest error message box shown over ``window`` (None if none)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = [
+        box
+        for box in window.findChildren(QMessageBox)
+        if box.objectName() == "gradsim-error" and box.isVisible()
+    ]
+    return boxes[-1] if boxes else None
+
+
+def error_text(window) -> str:
+    """The text of the newest error message box over ``window`` ("" if none)."""
+    box = error_box(window)
+    return box.text() if box is not None else ""
 
 
 def run_gradsim(*args: str):

@@ -6,6 +6,7 @@ Imported only when a window is needed, so the rest of the command line works wit
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from gradsim import __version__
 
 if TYPE_CHECKING:
+    from gradsim.app.main_window import MainWindow
     from gradsim.engine.config import Config
     from gradsim.engine.lessons import Lesson
     from gradsim.engine.presets import Preset
@@ -121,19 +123,26 @@ def run_app(
             f"install them (Debian/Ubuntu: sudo apt-get install {' '.join(missing)})"
         )
     app = application()
+    from gradsim.app.interrupts import SignalRelay
     from gradsim.app.main_window import MainWindow
 
     window = MainWindow(config=config, preset=preset)
     if theme is not None:
-        window.set_theme(theme)
+        window.view_state.set_theme(theme)
     if os.environ.get(FIRST_PAINT_ENV):
         report_first_paint(window)
     window.show()
     if lesson is not None:
-        window.start_lesson(lesson, scene)
+        window.lecture.start_lesson(lesson, scene)
     if present:
         window.presentation.set_active(True)
-    return app.exec()
+    # Ctrl+C in the terminal, or SIGTERM, closes the window as its close button would.
+    relay = SignalRelay(app)
+    relay.received.connect(lambda _signum: window.close())
+    try:
+        return app.exec()
+    finally:
+        relay.close()
 
 
 FIRST_PAINT_ENV = "GRADSIM_REPORT_FIRST_PAINT"
@@ -171,22 +180,48 @@ def report_first_paint(window: QWidget) -> None:
 
 
 def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
-    """Run the event loop until ``condition()`` holds or the time is up (no busy loop)."""
+    """Run the event loop until ``condition()`` holds or the time is up (no busy loop).
+
+    Ctrl+C (or SIGTERM) ends the wait at once with KeyboardInterrupt: raised here, after the
+    loop has returned, not inside a Qt callback (where it would be printed and ignored)."""
     loop = QEventLoop()
     deadline = time.monotonic() + timeout_s
+    interrupted: list[int] = []
 
     def check() -> None:
-        if condition() or time.monotonic() > deadline:
+        if interrupted or condition() or time.monotonic() > deadline:
             loop.quit()
 
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(check)
     timer.start()
-    if not condition():
-        loop.exec()
-    timer.stop()
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda signum, _frame: interrupted.append(signum))
+    try:
+        if not condition():
+            loop.exec()
+    finally:
+        timer.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if interrupted:
+        raise KeyboardInterrupt
     return condition()
+
+
+def settle(window: MainWindow, timeout_s: float) -> bool:
+    """Draw until the window's session has nothing left to do; False if time ran out."""
+
+    def idle() -> bool:
+        window.draw()
+        return window.session.is_idle()
+
+    done = wait_until(idle, timeout_s)
+    window.draw()
+    window.refresh_status()
+    return done
 
 
 def self_test() -> int:
@@ -205,9 +240,11 @@ def self_test() -> int:
         try:
             window.resize(1280, 720)
             window.show()
-            window.run_until(2)
-            if not wait_until(lambda: (window.draw(), window.is_idle())[1], 60.0):
+            window.session.run_until(2)
+            if not settle(window, 60.0):
                 raise LaunchError("the worker did not train within 60 s")
+            if window.session.worker_error is not None:
+                raise LaunchError(window.session.worker_error)
             image = window.grab().toImage()
             if image.isNull() or image.width() < 100:
                 raise LaunchError("the main window rendered an empty image")

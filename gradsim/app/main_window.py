@@ -1,55 +1,52 @@
-"""The main window: controls → config → worker → snapshot → plots, in that one direction."""
+"""The main window: controls → config → session (worker) → snapshots → views, in that order.
+
+The window composes the pieces and routes between them; it holds no state of its own beyond
+its widgets. What is shown is the run session's (1-4 runs) and the view state's (metric, step
+window, levels, theme, speed); one frame timer polls the session and lets the view of the
+current mode (one run, or a comparison) draw the latest state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QMainWindow,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from gradsim import __version__
-from gradsim.app.compare_mode import CompareMode
 from gradsim.app.export.file_commands import FileCommands, build_file_menus
 from gradsim.app.inputs.controls import ControlsPanel
 from gradsim.app.inputs.menus import build_menus
-from gradsim.app.inputs.toolbar import DEFAULT_SPEED, DEFAULT_WINDOW, Toolbar
+from gradsim.app.inputs.toolbar import Toolbar
+from gradsim.app.lecture.captions import caption
 from gradsim.app.lecture.lecture_commands import LectureCommands, bundled_lessons
 from gradsim.app.lecture.lesson_player import LessonPlayer
 from gradsim.app.lecture.presentation import PresentationMode
-from gradsim.app.model.settings import AppSettings
-from gradsim.app.model.worker import Snapshot
-from gradsim.app.run_driver import RunDriver
-from gradsim.app.views.banner import DivergenceBanner
+from gradsim.app.model.session import RunSession, RunSpec
+from gradsim.app.model.settings import AppSettings, Origin
+from gradsim.app.model.view_state import View, ViewState
+from gradsim.app.views.banner import DivergenceBanner, banner_text
 from gradsim.app.views.caption_bar import CaptionBar
 from gradsim.app.views.single_view import MAP_TAB, SingleRunView
-from gradsim.app.views.status import StatusPanel
-from gradsim.app.views.themes import DEFAULT_THEME, THEMES, Theme
-from gradsim.engine.config import LIVE_FIELDS, Config
-from gradsim.engine.lessons import Lesson
+from gradsim.app.views.status import StatusPanel, transport_text
+from gradsim.app.views.themes import THEMES, Theme
+from gradsim.engine.config import Config
+from gradsim.engine.lessons import Lesson, LessonError, lessons_dir, load_lesson
 from gradsim.engine.presets import Preset, list_presets
-from gradsim.engine.recording import Recorder
 
-if TYPE_CHECKING:
-    from gradsim.app.views.theory_panel import ChaosMap
-    from gradsim.engine.theory import TheoryProfile
+if TYPE_CHECKING:  # loaded on first use: most sessions never compare (~20 ms of start-up)
+    from gradsim.app.views.compare_view import CompareView
 
-FRAME_MS = 33  # ~30 frames per second: plots show the latest snapshot, stale ones are skipped
+FRAME_MS = 33  # ~30 frames per second: views draw the latest state, stale snapshots are skipped
 STATUS_MS = 250  # text changes more slowly than pictures; no need to redraw it every frame
+CLOSE_TIMEOUT_MS = 500  # then the worker is terminated: closing never hangs on a long step
 
 
-class MainWindow(FileCommands, LectureCommands, QMainWindow):
-    """Controls dock, toolbar, caption bar, heatmap with loss and layer-profile plots, theory.
-
-    Lecture tools: lessons scene by scene (``lessons``), presentation mode (``presentation``),
-    light and dark themes, and side-by-side comparisons (``compare``).
-    """
+class MainWindow(QMainWindow):
+    """Controls dock, toolbar, caption bar, and the view of the runs (heatmap, loss, profile
+    and theory for one run; a heatmap per run for a comparison)."""
 
     def __init__(
         self,
@@ -62,80 +59,64 @@ class MainWindow(FileCommands, LectureCommands, QMainWindow):
         super().__init__()
         self._settings = AppSettings() if remember else None
         self._presets = list_presets()
-        self._preset = preset
-        if config is None and preset is None:
-            config = self._settings.last_config() if self._settings else None
-            if config is None:
-                preset = self._presets[0]
-                self._preset = preset
-        self._config = config if config is not None else preset.config
-        self._metric = metric or (preset.metric if preset else "backprop_grad_rms")
-        self._window_span: int | None = DEFAULT_WINDOW
-        self._speed = DEFAULT_SPEED
-        self._generation = -1
-        self._history = Recorder(self._config.depth)
-        self._snapshot: Snapshot | None = None
-        self._dirty = False
-        self._compare_labels: list[str] = []
-        saved = self._settings.value("view/theme", DEFAULT_THEME.name) if self._settings else ""
-        self._theme = THEMES.get(saved, DEFAULT_THEME)
-        self._font_scale = 1.0
-
+        self.view_state = ViewState(View(), self)
+        if self._settings is not None:
+            self.view_state.restore(self._settings.last_view())
+        self.session = RunSession(self, self.view_state.speed)
+        first, lesson_scene = self._first_run(config, preset, lesson)
+        self._dirty = True
+        self.compare_view: CompareView | None = None
         self.setWindowTitle("gradsim")
-        self._build()
-        self.driver = RunDriver(self, DEFAULT_SPEED)
-        self.controller = self.driver.controller  # tests and benchmarks talk to it directly
-        self._apply_preset_view()
-        self.driver.reset(self._config)
-        if self._theme is not DEFAULT_THEME:  # the views are built in the default look
-            self._apply_look()
-        self.menus.theme_actions[self._theme.name].setChecked(True)
-
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setInterval(FRAME_MS)
-        self._frame_timer.timeout.connect(self.draw)
-        self._frame_timer.start()
-        self._status_timer = QTimer(self)
-        self._status_timer.setInterval(STATUS_MS)
-        self._status_timer.timeout.connect(self.refresh_status)
-        self._status_timer.start()
+        self._build(first.config)
+        self.view: SingleRunView | CompareView = self.single
+        self._connect()
+        self.show_runs([first], metric or (preset.metric if preset else None))
+        self._apply_look()
+        self._frame_timer = self._timer(FRAME_MS, self.draw)
+        self._status_timer = self._timer(STATUS_MS, self.refresh_status)
         self._restore_geometry()
-        if lesson is not None:
-            self.start_lesson(lesson)
+        if lesson_scene is not None:
+            self.lecture.start_lesson(*lesson_scene)
 
-    # -- layout ------------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.toolbar = Toolbar(self, self._presets)
+    def _first_run(
+        self, config: Config | None, preset: Preset | None, lesson: Lesson | None
+    ) -> tuple[RunSpec, tuple[Lesson, int] | None]:
+        """What opens: the lesson, preset or config asked for, else the last session's run
+        (and its preset or lesson scene), else the first preset."""
+        by_id = {p.id: p for p in self._presets}
+        scene: tuple[Lesson, int] | None = (lesson, 0) if lesson is not None else None
+        if config is None and preset is None and lesson is None and self._settings is not None:
+            config = self._settings.last_config()
+            origin = self._settings.last_origin()
+            scene = _saved_lesson(origin)
+            saved = by_id.get(origin.preset_id or "")
+            if saved is not None and config == saved.config:
+                preset = saved
+        if preset is not None and config is None:
+            config = preset.config
+        if config is None:
+            preset = self._presets[0]
+            config = preset.config
+        label = preset.title if preset is not None else "Custom configuration"
+        return RunSpec(label, config, preset.id if preset else None), scene
+
+    # -- layout ----------------------------------------------------------------------------------
+    def _build(self, config: Config) -> None:
+        self.toolbar = Toolbar(self, self._presets, self.view_state)
         self.addToolBar(self.toolbar.bar)
         for action in self.toolbar.transport_actions():
             self.addAction(action)  # the keys work with the toolbar hidden (presentation)
-        self.toolbar.playToggled.connect(self.toggle_play)
-        self.toolbar.stepRequested.connect(self.step)
-        self.toolbar.resetRequested.connect(self.reset)
-        self.toolbar.speedChanged.connect(self._set_speed)
-        self.toolbar.presetChosen.connect(self.load_preset)
-        self.toolbar.metricChanged.connect(self.set_metric)
-        self.toolbar.windowChanged.connect(self._set_window)
-        self.toolbar.levelsEdited.connect(self._set_levels)
-        self.toolbar.autoLevelsToggled.connect(self._set_auto_levels)
-
-        self.controls = ControlsPanel(self._config)
-        self.controls.configEdited.connect(self._on_config_edited)
+        self.controls = ControlsPanel(config)
         self.controls_dock = QDockWidget("Settings", self)
         self.controls_dock.setObjectName("settings-dock")
         self.controls_dock.setWidget(self.controls)
         self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
-
         self.caption_bar = CaptionBar()
         self.banner = DivergenceBanner()
-
+        self.single = SingleRunView()
         self.stack = QStackedWidget()
-        self.stack.addWidget(self._build_single_view())
-        self.compare = CompareMode(self.stack, self.stack.widget(0))
-        self.compare.playingChanged.connect(self.toolbar.set_playing)
-        self.compare.levelsChanged.connect(self.toolbar.show_levels)
-
+        self.stack.addWidget(self.single)
         central = QWidget()
         central.setObjectName("central")
         layout = QVBoxLayout(central)
@@ -147,300 +128,237 @@ class MainWindow(FileCommands, LectureCommands, QMainWindow):
         self.status = StatusPanel(self.statusBar())
 
         self.lessons = LessonPlayer(self)
-        self.lessons.sceneChanged.connect(self._show_scene)
-        self.caption_bar.nextRequested.connect(self.lessons.next)
-        self.caption_bar.previousRequested.connect(self.lessons.previous)
+        self.lecture = LectureCommands(self, self.session, self.lessons, self._presets)
+        self.files = FileCommands(self, self.session, self.view_state, self._settings)
         self.presentation = PresentationMode(
             self,
             hide=lambda: (self.controls_dock, self.toolbar.bar, self.statusBar(), self.menuBar()),
             apply_look=self._set_presenting,
         )
-        self.file_actions = build_file_menus(self)
+        self.file_actions = build_file_menus(self, self.files)
         self.menus = build_menus(
             self,
             presentation=self.presentation.toggle_action,
+            settings_panel=self.controls_dock.toggleViewAction(),
             next_scene=self.lessons.next_action,
             previous_scene=self.lessons.previous_action,
             lessons=bundled_lessons(),
-            on_theme=self.set_theme,
+            on_theme=self.view_state.set_theme,
             on_map=self.single.show_map,
-            on_lesson=self.start_lesson,
-            on_open_lesson=self._choose_lesson_file,
-            on_leave_lesson=self.leave_lesson,
-            on_compare=self._choose_comparison,
-            on_stop_comparing=self.stop_comparison,
+            on_lesson=self.lecture.start_lesson,
+            on_open_lesson=self.lecture.choose_lesson_file,
+            on_leave_lesson=self.lecture.leave_lesson,
+            on_compare=self.lecture.choose_comparison,
+            on_stop_comparing=self.lecture.stop_comparison,
         )
 
-    def _build_single_view(self) -> SingleRunView:
-        self.single = SingleRunView(self._metric, self._window_span)
-        self.single.levelsChanged.connect(self._single_levels_changed)
-        # Short names for the views the tests and screenshots reach.
-        self.heatmap = self.single.heatmap
-        self.loss_plot = self.single.loss_plot
-        self.profile_plot = self.single.profile_plot
-        self.readout = self.single.readout
-        self.toolbar.show_levels(*self.heatmap.levels())
+    def _connect(self) -> None:
+        session, toolbar = self.session, self.toolbar
+        toolbar.playToggled.connect(session.toggle_play)
+        toolbar.stepRequested.connect(session.step)
+        toolbar.resetRequested.connect(session.reset)
+        toolbar.presetChosen.connect(self.show_preset)
+        self.controls.configEdited.connect(self._on_config_edited)
+        self.caption_bar.nextRequested.connect(self.lessons.next)
+        self.caption_bar.previousRequested.connect(self.lessons.previous)
+        session.runsChanged.connect(self._on_runs_changed)
+        session.stateChanged.connect(self._on_session_state)
+        session.playingChanged.connect(toolbar.set_playing)
+        session.playingChanged.connect(lambda _playing: self._on_session_state())
+        session.noticed.connect(self.show_status)
+        self.view_state.changed.connect(self._on_view_changed)
         self.single.tabs.currentChanged.connect(
             lambda index: self.menus.show_map.setChecked(index == MAP_TAB)
         )
-        return self.single
 
-    # -- commands ------------------------------------------------------------------------------
-    def toggle_play(self) -> None:
-        if self.compare.active:
-            self.compare.toggle_play()
-        elif self._state() == "running":
-            self.driver.pause()
+    def _timer(self, interval_ms: int, slot: object) -> QTimer:
+        timer = QTimer(self)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        timer.start()
+        return timer
+
+    # -- what is shown -----------------------------------------------------------------------------
+    def show_runs(
+        self, specs: Sequence[RunSpec], metric: str | None = None, leave_lesson: bool = True
+    ) -> None:
+        """Show these runs from step 0, paused; ``metric`` in the heatmap if given."""
+        if leave_lesson:
+            self.lessons.stop()
+        self.session.start(specs)
+        if metric is not None:
+            self.view_state.set_metric(metric)
+
+    def show_preset(self, preset: Preset) -> None:
+        """A preset: its configuration, its metric and its explanation; paused at step 0."""
+        self.show_runs([RunSpec(preset.title, preset.config, preset.id)], preset.metric)
+
+    def show_config(self, config: Config) -> None:
+        """A configuration of one's own (e.g. opened from a file); paused at step 0."""
+        self.show_runs([RunSpec("Custom configuration", config)])
+
+    def single_config(self) -> Config:
+        return self.controls.config()
+
+    def _on_runs_changed(self) -> None:
+        """New runs: the view of their mode, the controls (one run's) and the caption."""
+        count = self.session.count
+        if count == 1 and self.controls.config() != self.session.configs[0]:
+            self.controls.set_config(self.session.configs[0])
+        self._choose_view(count)
+        self.update_caption()
+
+    def _choose_view(self, count: int) -> None:
+        """One run: the single view and its settings dock; 2-4: a comparison view of them."""
+        old = self.compare_view
+        if count > 1:
+            from gradsim.app.views.compare_view import CompareView
+
+            self.compare_view = CompareView(self.session.labels, self.look())
+            self.compare_view.set_font_scale(self.view_state.font_scale)
+            self.stack.addWidget(self.compare_view)
+            self.view = self.compare_view
         else:
-            self.driver.play()
-
-    def step(self) -> None:
-        if self.compare.active:
-            self.compare.step()
-        else:
-            self.driver.step()
-
-    def reset(self) -> None:
-        """Start the current run (or every compared run) again from its initial weights."""
-        if self.compare.active:
-            self.compare.reset()
-            return
-        self.driver.pause()
-        self.driver.reset(self._config)
-
-    def load_preset(self, preset: Preset) -> None:
-        """Show a preset: its configuration, its metric and its explanation; paused at step 0."""
-        self.lessons.stop()
-        self._show_run(preset.config, preset, preset.metric)
-
-    def load_config(self, config: Config) -> None:
-        """Show a configuration (e.g. opened from a file); paused at step 0."""
-        self.lessons.stop()
-        self._show_run(config, None, self._metric)
-
-    def run_until(self, steps: int) -> None:
-        """Train at full speed to ``steps`` steps (or divergence), then pause."""
-        (self.compare if self.compare.active else self.driver).run_until(steps)
-
-    def is_idle(self) -> bool:
-        """Nothing left to do: the newest run(s) reported and are not training."""
-        if self.compare.active:
-            return self.compare.is_idle()
-        return self.driver.is_idle(self._snapshot)
-
-    def pause_after_entry(self) -> None:
-        """Stay paused after the scene's opening steps instead of playing (screenshots)."""
-        (self.compare if self.compare.active else self.driver).stay_paused()
-
-    def set_metric(self, name: str) -> None:
-        self._metric = name
-        self.toolbar.set_metric(name)
-        self.heatmap.set_metric(name)
-        self.compare.set_metric(name)
-        self._dirty = True
-
-    def set_theme(self, name: str) -> None:
-        """Switch to the light or dark theme (kept for the next session)."""
-        self._theme = THEMES[name]
-        self.menus.theme_actions[name].setChecked(True)
-        if self._settings is not None:
-            self._settings.set_value("view/theme", name)
-        self._apply_look()
-
-    def _show_run(self, config: Config, preset: Preset | None, metric: str) -> None:
-        if self.compare.active:
-            self.compare.leave()
-        self._preset = preset
-        self._config = config
-        self.controls.set_config(config)
-        self._metric = metric
-        self._after_mode_change()
-        self.driver.pause()
-        self.driver.reset(config)
-
-    def _after_mode_change(self) -> None:
-        """Single run or comparison: controls, banner, levels and captions follow."""
-        comparing = self.compare.active
-        # The settings are the single run's: out of the way while comparing.
+            self.compare_view = None
+            self.view = self.single
+        self.stack.setCurrentWidget(self.view)
+        if old is not None:
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self.controls_dock.toggleViewAction().setEnabled(count == 1)
+        self.menus.stop_comparing.setEnabled(count > 1)
         self._sync_dock()
-        self.menus.stop_comparing.setEnabled(comparing)
-        if comparing:
-            self.banner.hide()
-            levels = self.compare.levels()
-        else:
-            levels = self.heatmap.levels()
-        if levels is not None:
-            self.toolbar.show_levels(*levels)
-        self._apply_preset_view()
-
-    def _set_speed(self, steps_per_second: float) -> None:
-        self._speed = steps_per_second
-        self.driver.set_speed(steps_per_second)
-        self.compare.set_speed(steps_per_second)
-
-    def _set_auto_levels(self, on: bool) -> None:
-        self.heatmap.set_auto_levels(on)  # off keeps the current range, pinned
-        self.compare.set_auto_levels(on)
         self._dirty = True
-
-    def _set_levels(self, lo: float, hi: float) -> None:
-        (self.compare if self.compare.active else self.heatmap).set_levels(lo, hi)
-
-    def _single_levels_changed(self, lo: float, hi: float) -> None:
-        if not self.compare.active:
-            self.toolbar.show_levels(lo, hi)
-
-    def _set_window(self, span: int | None) -> None:
-        self._window_span = span
-        self.heatmap.set_window(span)
-        self.compare.set_window(span)
-        self._dirty = True
-
-    def _apply_preset_view(self) -> None:
-        self.toolbar.set_metric(self._metric)
-        self.heatmap.set_metric(self._metric)
-        title, text = self._caption()
-        self.caption_bar.set_text(title, text)
-        self.setWindowTitle(f"gradsim {__version__} — {title}")
-        self.single.set_theory(self._config, self._current_theory())
 
     def _on_config_edited(self, config: Config) -> None:
-        """A control changed: training-only settings go live, anything else restarts the run."""
-        changed = {k: v for k, v in config.to_dict().items() if getattr(self._config, k) != v}
-        if not changed:
-            return
-        self._config = config
-        if set(changed) <= set(LIVE_FIELDS):
-            self.driver.set_live(changed)
-        else:
-            self.driver.reset(config)  # keeps playing if it was
-        self._apply_preset_view()
+        """A control changed: training-only settings go live, anything else restarts."""
+        if self.session.count == 1:
+            self.session.edit(config)
+            self.update_caption()
+
+    def _on_session_state(self) -> None:
+        self.banner.show_message(banner_text(self.session))
+        self.caption_bar.set_transport(transport_text(self.session))
+
+    def _on_view_changed(self, name: str) -> None:
+        if name == "speed":
+            self.session.set_speed(self.view_state.speed)
+        elif name in ("theme", "font_scale"):
+            self._apply_look()
+        self._dirty = True
+
+    def update_caption(self) -> None:
+        by_id = {p.id: p for p in self._presets}
+        title, text = caption(self.session, self.lessons, by_id)
+        lesson = self.lessons.lesson
+        self.caption_bar.set_counter(self.lessons.index if lesson else None, self._scenes())
+        self.caption_bar.set_text(title, text)
+        self.setWindowTitle(f"gradsim {__version__} — {title}")
+
+    def _scenes(self) -> int:
+        lesson = self.lessons.lesson
+        return len(lesson.scenes) if lesson is not None else 0
 
     # -- look ------------------------------------------------------------------------------------
     def _set_presenting(self, on: bool, scale: float) -> None:
-        self._font_scale = scale
-        self._apply_look()
+        self.view_state.set_font_scale(scale)
+        self._apply_look()  # the projector variant of the theme, even at an unchanged scale
         self._sync_dock()
 
     def _sync_dock(self) -> None:
         """The settings dock shows for a single run outside presentation mode."""
         if not self.presentation.active:
-            self.controls_dock.setVisible(not self.compare.active)
+            self.controls_dock.setVisible(self.session.count == 1)
 
     def _apply_look(self) -> None:
         """Theme (high-contrast in presentation mode) and font scale on every view."""
-        theme = self.theme
+        theme, scale = self.look(), self.view_state.font_scale
+        self.menus.theme_actions[self.view_state.theme].setChecked(True)
         self.caption_bar.set_theme(theme)
-        self.caption_bar.set_font_scale(self._font_scale)
-        self.single.set_look(theme, self._font_scale)
-        self.compare.set_look(theme, self._font_scale)
+        self.caption_bar.set_font_scale(scale)
+        self.single.set_look(theme, scale)
+        if self.compare_view is not None:
+            self.compare_view.set_theme(theme)
+            self.compare_view.set_font_scale(scale)
         background = theme.background if theme.projector else "none"
-        self.centralWidget().setStyleSheet(f"QWidget#central {{ background: {background}; }}")
+        central = self.centralWidget()
+        central.setStyleSheet(f"QWidget#central {{ background: {background}; }}")
         self._dirty = True
 
-    @property
-    def chaos_map(self) -> ChaosMap:
-        return self.single.chaos_map
-
-    @property
-    def theme(self) -> Theme:
+    def look(self) -> Theme:
         """The theme in use (its projector variant in presentation mode)."""
-        return self._theme.for_projector() if self.presentation.active else self._theme
+        theme = THEMES[self.view_state.theme]
+        return theme.for_projector() if self.presentation.active else theme
 
-    # -- drawing -------------------------------------------------------------------------------
+    # -- drawing ---------------------------------------------------------------------------------
     def draw(self) -> None:
-        """Take the newest snapshot (if any) and redraw; called by the frame timer."""
-        snapshot = self.driver.hub.take()
-        if snapshot is not None:
-            self._absorb(snapshot)
-        if not self._dirty:
-            return
-        self._dirty = False
-        self.single.draw(self._history, self._metric, self._window_span, self._current_theory())
-
-    def _absorb(self, snapshot: Snapshot) -> None:
-        if snapshot.generation != self._generation:
-            self._generation = snapshot.generation
-            self._history = Recorder(snapshot.config.depth)
-            if snapshot.theory is not None and snapshot.config == self._config:
-                # The worker's prediction uses the data's real input scale.
-                self.single.set_theory(self._config, snapshot.theory)
-        for row in snapshot.rows:
-            self._history.append(row)
-        self._snapshot = snapshot
-        self._dirty = True
-        self.driver.absorb(snapshot)
-        if not self.compare.active:
-            self.toolbar.set_playing(snapshot.state == "running")
-            self.banner.show_for(snapshot, self._history)
+        """Take the session's news and let the current view draw it (the frame timer's slot)."""
+        if self.session.poll() or self._dirty:
+            self._dirty = False
+            self.view.draw(self.session, self.view_state)
 
     def refresh_status(self) -> None:
         """Update the status bar text (on a slower timer than the plots)."""
-        if self.compare.active:
-            step, state = self.compare.status()
-            self.status.update(step=step, steps_per_second=0.0, loss=None, state=state)
-            return
-        snap = self._snapshot
-        if snap is None:
-            return
-        loss = self._history.loss
-        self.status.update(
-            step=snap.step_count,
-            steps_per_second=snap.steps_per_second,
-            loss=float(loss[-1]) if loss.size else None,
-            state=snap.state,
-        )
+        self.status.show(self.session)
 
-    def _state(self) -> str:
-        return self._snapshot.state if self._snapshot is not None else "paused"
+    # -- for the commands (Host) and the headless helpers ----------------------------------------
+    def export_widget(self, target: str) -> QWidget:
+        return self if target == "window" else self.view.export_widget(target)
 
-    def _current_theory(self) -> TheoryProfile | None:
-        """The worker's prediction for the config shown (None until it has reported)."""
-        snap = self._snapshot
-        if snap is None or snap.config != self._config:
-            return None
-        return snap.theory
+    def dialog_parent(self) -> QWidget:
+        return self
 
-    # -- read-only views for tests and the headless helpers --------------------------------------
-    @property
-    def history(self) -> Recorder:
-        return self._history
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
 
-    @property
-    def config(self) -> Config:
-        return self._config
-
-    @property
-    def state(self) -> str:
-        return self._state()
-
-    @property
-    def metric(self) -> str:
-        return self._metric
-
-    @property
-    def latest_snapshot(self) -> Snapshot | None:
-        """The last snapshot drawn (None before the worker's first report)."""
-        return self._snapshot
-
-    # -- persistence and shutdown ------------------------------------------------------------
+    # -- persistence and shutdown ------------------------------------------------------------------
     def _restore_geometry(self) -> None:
-        if self._settings is None:
-            self.resize(1600, 900)
-            return
-        geometry, state = self._settings.geometry()
+        geometry, state = self._settings.geometry() if self._settings else (None, None)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1600, 900)
         if state is not None:
             self.restoreState(state)
+        self._sync_dock()  # the mode decides, not a comparison's saved layout
+
+    def _save(self) -> None:
+        """What the next start shows: the layout with its chrome, the run and its origin."""
+        if self._settings is None:
+            return
+        self.presentation.set_active(False)  # save the normal layout, never the hidden chrome
+        self.controls_dock.setVisible(True)  # hidden by a comparison only, not by the user
+        self._settings.save_geometry(self.saveGeometry(), self.saveState())
+        single = self.session.count == 1
+        spec = self.session.specs[0] if single else None
+        config = spec.config if spec is not None else self.controls.config()
+        lesson = self.lessons.lesson
+        origin = Origin(
+            preset_id=spec.preset_id if spec is not None else None,
+            lesson=_lesson_name(lesson) if lesson is not None else None,
+            scene=self.lessons.index,
+        )
+        self._settings.save_session(config, origin, self.view_state.to_dict())
+        self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._frame_timer.stop()
         self._status_timer.stop()
-        if self._settings is not None:
-            self._settings.save_geometry(self.saveGeometry(), self.saveState())
-            self._settings.save_config(self._config)
-            self._settings.sync()
-        self.compare.stop()
-        self.driver.stop(1000)
+        self._save()
+        self.session.stop(CLOSE_TIMEOUT_MS)
         super().closeEvent(event)
+
+
+def _lesson_name(lesson: Lesson) -> str:
+    """A bundled lesson by its id (it moves with the installation), another by its path."""
+    bundled = lesson.path.resolve().parent == lessons_dir().resolve()
+    return lesson.id if bundled else str(lesson.path.resolve())
+
+
+def _saved_lesson(origin: Origin) -> tuple[Lesson, int] | None:
+    """The lesson scene the last session showed, if it can still be loaded."""
+    if origin.lesson is None:
+        return None
+    try:
+        lesson = load_lesson(origin.lesson)
+    except (LessonError, OSError):
+        return None
+    return lesson, min(max(origin.scene, 0), len(lesson.scenes) - 1)

@@ -9,23 +9,39 @@ The loop holds one run, or 2-4 runs compared side by side: they train in lockste
 every live run per training step, so their step counts stay equal. A run that diverges (or
 fails) stops on its own; the others go on.
 
-Protocol: the parent sends commands as tuples on ``commands``; ``("reset", config)`` starts
-one run, ``("reset", (config, ...))`` several. The loop sends ``Report`` objects on
-``reports``: after every command and every time slice of training, one per run, in run order
-(``run`` = 0 .. ``runs`` - 1); and a final ``None`` when it stops.
+Protocol (``gradsim.engine.protocol``): the app sends typed commands on ``commands``; the loop
+sends ``Report`` objects on ``reports``: after every command and every time slice of training,
+one per run, in run order (``run`` = 0 .. ``runs`` - 1); and a final ``None`` when it stops. A
+command that raises is reported on the run it failed for (``Report.notice``, or ``error`` when
+the run cannot go on) and the loop keeps serving.
 """
 
 from __future__ import annotations
 
 import math
+import operator
+import signal
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the app imports this module for ``Report``; it must stay light
+from gradsim.engine.protocol import (
+    Command,
+    Pause,
+    Play,
+    Report,
+    Reset,
+    RunState,
+    SetLive,
+    SetSpeed,
+    Step,
+    Stop,
+)
+
+if TYPE_CHECKING:  # the app imports this module's neighbours; the simulation loads in the child
     from gradsim.engine.config import Config
     from gradsim.engine.simulation import Simulation
     from gradsim.engine.stats import StepStats
@@ -34,23 +50,6 @@ if TYPE_CHECKING:  # the app imports this module for ``Report``; it must stay li
 # Longest stretch of training between two looks at the command pipe (pause, stop...).
 TIME_SLICE_S = 0.025
 MAX_SPEED = math.inf
-
-
-@dataclass(frozen=True)
-class Report:
-    """What the loop tells the app about one run after a command or a slice of training."""
-
-    generation: int  # increases with every reset; the app starts a new history then
-    config: Config
-    rows: tuple[StepStats, ...]  # steps taken since the previous report, oldest first
-    step_count: int
-    state: str  # "paused", "running" or "diverged"
-    steps_per_second: float  # training steps (of every live run) per second
-    input_second_moment: float
-    theory: TheoryProfile | None = None  # sent with the first report of each generation
-    error: str | None = None  # this run's only: the others may be fine
-    run: int = 0  # which run of the generation this is about
-    runs: int = 1  # how many runs the generation has (reports come in sets of this size)
 
 
 @dataclass
@@ -73,15 +72,17 @@ class _Run:
         return 0 if self.sim is None else self.sim.step_count
 
     @property
-    def state(self) -> str:
-        return "diverged" if self.sim is not None and self.sim.diverged else "paused"
+    def state(self) -> RunState:
+        if self.failed or self.sim is None:
+            return RunState.FAILED
+        return RunState.DIVERGED if self.sim.diverged else RunState.PAUSED
 
 
 @dataclass
 class TrainingLoop:
     """Play/pause/step state machine around the runs of the current generation."""
 
-    send: Any  # callable taking a Report
+    send: Callable[[Report], object]
     speed: float = 30.0
     generation: int = 0
     playing: bool = False
@@ -89,46 +90,64 @@ class TrainingLoop:
     _runs: list[_Run] = field(default_factory=list)
     _target: int | None = None
     _next_due: float = 0.0
-    _recent: deque = field(default_factory=lambda: deque(maxlen=64))
+    _recent: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=64))
+    _notices: dict[int, str] = field(default_factory=dict)  # by run: refused commands
 
     # -- commands --------------------------------------------------------------------------
-    def handle(self, command: tuple) -> None:
-        """Apply one command: ("reset", config or configs), ("play", until), ("pause",),
-        ("step",), ("speed", steps_per_second), ("live", changes), ("stop",)."""
-        name, *args = command
-        if name == "stop":
+    def handle(self, command: Command) -> None:
+        """Apply one command and report every run. A command that raises is reported (on
+        each run it failed for) instead of ending the loop: the app must hear about it."""
+        try:
+            rows = self._apply(command)
+        except Exception as exc:  # noqa: BLE001 - one bad command must not end the worker
+            rows = []
+            for i in range(len(self._runs)):
+                self._notices[i] = f"{type(command).__name__} was refused: {exc}"
+        if not self.stopped:
+            self._report(rows, theory=isinstance(command, Reset))
+
+    def _apply(self, command: Command) -> Sequence[Sequence[StepStats]]:
+        """Carry out ``command``; the rows it trained, by run (empty: none)."""
+        if isinstance(command, Stop):
             self.stopped = True
-            return
-        if name == "reset":
-            self._reset(args[0])
-            self._report((), theory=True)
-            return
-        if name == "play":
-            self._play(args[0] if args else -1)
-        elif name == "pause":
+        elif isinstance(command, Reset):
+            self._reset(command.configs, command.generation)
+        elif isinstance(command, Play):
+            self._play(command.until)
+        elif isinstance(command, Pause):
             self.playing = False
-        elif name == "step":
+        elif isinstance(command, Step):
             self.playing = False
             if self._live():
-                self._report(self._steps(1))
-                return
-        elif name == "speed":
-            self.speed = MAX_SPEED if args[0] <= 0 else float(args[0])
+                return self._steps(1)
+        elif isinstance(command, SetSpeed):
+            rate = float(command.steps_per_second)
+            self.speed = MAX_SPEED if not rate > 0 else rate  # nan or <= 0: flat out
             self._next_due = time.perf_counter()
-        elif name == "live":
-            for run in self._runs:
-                if run.sim is not None:
-                    run.sim.set_live(**args[0])
-                    run.config = run.sim.config
-        self._report(())
+        elif isinstance(command, SetLive):
+            self._set_live(dict(command.changes))
+        else:
+            raise TypeError(f"unknown command {command!r}")
+        return []
 
-    def _reset(self, configs: Config | Sequence[Config]) -> None:
-        if not isinstance(configs, (tuple, list)):
-            configs = (configs,)
-        self.generation += 1
+    def _set_live(self, changes: dict[str, float]) -> None:
+        """Each run takes the changes, or refuses them (reported on that run) and goes on."""
+        for i, run in enumerate(self._runs):
+            if run.sim is None:
+                continue
+            try:
+                run.sim.set_live(**changes)
+            except Exception as exc:  # noqa: BLE001 - e.g. a ConfigError: the run is unchanged
+                self._notices[i] = f"the change was refused: {exc}"
+            run.config = run.sim.config
+
+    def _reset(self, configs: Sequence[Config], generation: int) -> None:
+        self.generation = generation
         self._recent.clear()
+        self._notices.clear()
         self._runs = []  # free the old networks before building the new ones
         self._runs = [self._build(config) for config in configs]
+        self._target = None
         if not self._live():
             self.playing = False
 
@@ -149,10 +168,11 @@ class TrainingLoop:
             run.sim = None
         return run
 
-    def _play(self, until: int) -> None:
+    def _play(self, until: int | None) -> None:
+        target = None if until is None else operator.index(until)  # TypeError: refused
         if not self._live():
             return
-        self._target = None if until < 0 else until
+        self._target = target
         self.playing = True
         self._next_due = time.perf_counter()
 
@@ -230,7 +250,7 @@ class TrainingLoop:
         """One report per run (nothing before the first reset); ``rows`` by run, or empty."""
         rate = self._rate()
         for i, run in enumerate(self._runs):
-            state = "running" if self.playing and run.live else run.state
+            state = RunState.RUNNING if self.playing and run.live else run.state
             self.send(
                 Report(
                     generation=self.generation,
@@ -242,6 +262,7 @@ class TrainingLoop:
                     input_second_moment=1.0 if run.sim is None else run.sim.input_second_moment,
                     theory=run.theory if theory else None,
                     error=run.error,
+                    notice=self._notices.pop(i, None),
                     run=i,
                     runs=len(self._runs),
                 )
@@ -252,6 +273,9 @@ def serve(commands: Connection, reports: Connection, blas_threads: int = 1) -> N
     """Child-process entry point: run the loop until told to stop or the parent goes away."""
     from threadpoolctl import threadpool_limits
 
+    # Ctrl+C in a terminal reaches the whole process group: the app decides when to stop
+    # (it sends Stop, or closes the pipe), so the worker never dies half-way on its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One BLAS thread here leaves the other core to the window.
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         loop = TrainingLoop(send=reports.send)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from gradsim.engine.config import Config
-from gradsim.engine.runner import Report, TrainingLoop
+from gradsim.engine.protocol import (
+    Play,
+    Report,
+    Reset,
+    RunState,
+    SetLive,
+    SetSpeed,
+    Step,
+    Stop,
+)
+from gradsim.engine.runner import TrainingLoop
 from gradsim.engine.simulation import Simulation
 from gradsim.engine.stats import STAT_NAMES
 
+GENERATIONS = itertools.count(1)
 SMALL = Config(depth=4, width=8, input_dim=3, output_dim=2, seed=2)
 
 
@@ -19,8 +32,8 @@ def _loop() -> tuple[TrainingLoop, list[Report]]:
 
 def test_reset_reports_theory_and_nothing_runs_until_play() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", SMALL))
-    assert reports[-1].generation == 1 and reports[-1].state == "paused"
+    loop.handle(Reset((SMALL,), generation=7))
+    assert reports[-1].generation == 7 and reports[-1].state == RunState.PAUSED
     assert reports[-1].theory is not None and reports[-1].step_count == 0
     assert loop.seconds_until_due() is None  # paused: wait for a command
     loop.tick()
@@ -29,15 +42,15 @@ def test_reset_reports_theory_and_nothing_runs_until_play() -> None:
 
 def test_play_until_stops_exactly_and_matches_the_engine() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", SMALL))
-    loop.handle(("speed", float("inf")))
-    loop.handle(("play", 30))
+    loop.handle(Reset((SMALL,), generation=next(GENERATIONS)))
+    loop.handle(SetSpeed(float("inf")))
+    loop.handle(Play(until=30))
     while loop.playing:
         assert loop.seconds_until_due() == 0.0
         loop.tick()
     rows = [row for report in reports for row in report.rows]
     assert [row.step for row in rows] == list(range(30))
-    assert reports[-1].state == "paused" and reports[-1].step_count == 30
+    assert reports[-1].state == RunState.PAUSED and reports[-1].step_count == 30
     reference = Simulation(SMALL, record=False)
     for row in rows:
         expected = reference.step()
@@ -47,9 +60,9 @@ def test_play_until_stops_exactly_and_matches_the_engine() -> None:
 
 def test_finite_speed_waits_between_steps() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", SMALL))
-    loop.handle(("speed", 10.0))
-    loop.handle(("play", -1))
+    loop.handle(Reset((SMALL,), generation=next(GENERATIONS)))
+    loop.handle(SetSpeed(10.0))
+    loop.handle(Play())
     loop.tick()
     assert sum(len(r.rows) for r in reports) == 1
     wait = loop.seconds_until_due()
@@ -58,21 +71,21 @@ def test_finite_speed_waits_between_steps() -> None:
 
 def test_step_live_and_stop() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", SMALL))
-    loop.handle(("step",))
+    loop.handle(Reset((SMALL,), generation=next(GENERATIONS)))
+    loop.handle(Step())
     assert [row.step for row in reports[-1].rows] == [0]
-    loop.handle(("live", {"learning_rate": 0.3}))
+    loop.handle(SetLive((("learning_rate", 0.3),)))
     assert reports[-1].config.learning_rate == 0.3 and reports[-1].step_count == 1
-    loop.handle(("stop",))
+    loop.handle(Stop())
     assert loop.stopped
 
 
 def test_bad_config_is_reported_not_raised() -> None:
     loop, reports = _loop()
     huge = Config(depth=2000, width=4096)  # 268 GB of weights: refused at once
-    loop.handle(("reset", huge))
+    loop.handle(Reset((huge,), generation=next(GENERATIONS)))
     assert reports[-1].error and "memory" in reports[-1].error
-    loop.handle(("play", -1))
+    loop.handle(Play())
     assert not loop.playing
 
 
@@ -105,20 +118,20 @@ def _steps_by_run(reports: list[Report], runs: int) -> list[list[int]]:
 
 def test_runs_step_in_lockstep_and_each_matches_its_own_engine() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", (SMALL, OTHER)))
+    loop.handle(Reset((SMALL, OTHER), generation=next(GENERATIONS)))
     latest = _latest_set(reports)
     assert [r.config for r in latest] == [SMALL, OTHER] and latest[0].runs == 2
     assert all(r.theory is not None and r.step_count == 0 for r in latest)
-    loop.handle(("step",))
-    loop.handle(("step",))
+    loop.handle(Step())
+    loop.handle(Step())
     assert [r.step_count for r in _latest_set(reports)] == [2, 2]
-    loop.handle(("speed", float("inf")))
-    loop.handle(("play", 25))
+    loop.handle(SetSpeed(float("inf")))
+    loop.handle(Play(until=25))
     while loop.playing:
         loop.tick()
         assert len({r.step_count for r in _latest_set(reports)}) == 1  # never one ahead
     latest = _latest_set(reports)
-    assert [(r.step_count, r.state) for r in latest] == [(25, "paused"), (25, "paused")]
+    assert [(r.step_count, r.state) for r in latest] == [(25, RunState.PAUSED)] * 2
     for config, steps in zip((SMALL, OTHER), _steps_by_run(reports, 2), strict=True):
         assert steps == list(range(25))
         reference = Simulation(config, record=False)
@@ -131,35 +144,35 @@ def test_runs_step_in_lockstep_and_each_matches_its_own_engine() -> None:
 
 def test_a_diverged_run_stops_alone_and_play_ends_when_all_have() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", (EXPLODING, SMALL)))
-    loop.handle(("speed", float("inf")))
-    loop.handle(("play", 20))
+    loop.handle(Reset((EXPLODING, SMALL), generation=next(GENERATIONS)))
+    loop.handle(SetSpeed(float("inf")))
+    loop.handle(Play(until=20))
     while loop.playing:
         loop.tick()
     exploded, fine = _latest_set(reports)
-    assert (exploded.state, exploded.step_count) == ("diverged", 2)
-    assert (fine.state, fine.step_count) == ("paused", 20)
+    assert (exploded.state, exploded.step_count) == (RunState.DIVERGED, 2)
+    assert (fine.state, fine.step_count) == (RunState.PAUSED, 20)
     assert _steps_by_run(reports, 2) == [[0, 1], list(range(20))]
-    loop.handle(("step",))  # only the live run moves
+    loop.handle(Step())  # only the live run moves
     assert [r.step_count for r in _latest_set(reports)] == [2, 21]
     # Every run diverged: playing stops by itself.
-    loop.handle(("reset", (EXPLODING, EXPLODING.replace(init_gain=3.0))))
-    loop.handle(("play", -1))
+    loop.handle(Reset((EXPLODING, EXPLODING.replace(init_gain=3.0)), generation=next(GENERATIONS)))
+    loop.handle(Play())
     while loop.playing:
         loop.tick()
-    assert [r.state for r in _latest_set(reports)] == ["diverged", "diverged"]
-    loop.handle(("play", -1))  # nothing left to train: stays stopped
+    assert [r.state for r in _latest_set(reports)] == [RunState.DIVERGED, RunState.DIVERGED]
+    loop.handle(Play())  # nothing left to train: stays stopped
     assert not loop.playing and loop.seconds_until_due() is None
 
 
 def test_an_error_in_one_run_is_that_runs_only() -> None:
     loop, reports = _loop()
     huge = Config(depth=2000, width=4096)
-    loop.handle(("reset", (SMALL, huge, OTHER)))
+    loop.handle(Reset((SMALL, huge, OTHER), generation=next(GENERATIONS)))
     errors = [r.error for r in _latest_set(reports)]
     assert errors[0] is None and errors[2] is None and "memory" in errors[1]
-    loop.handle(("speed", float("inf")))
-    loop.handle(("play", 5))
+    loop.handle(SetSpeed(float("inf")))
+    loop.handle(Play(until=5))
     while loop.playing:
         loop.tick()
     assert [r.step_count for r in _latest_set(reports)] == [5, 0, 5]
@@ -167,15 +180,40 @@ def test_an_error_in_one_run_is_that_runs_only() -> None:
 
 def test_a_failing_step_stops_that_run_only() -> None:
     loop, reports = _loop()
-    loop.handle(("reset", (SMALL, OTHER)))
+    loop.handle(Reset((SMALL, OTHER), generation=next(GENERATIONS)))
     broken = loop._runs[1].sim
 
     def fail() -> None:
         raise MemoryError("no room for the next batch")
 
     broken.step = fail
-    loop.handle(("step",))
-    loop.handle(("step",))
+    loop.handle(Step())
+    loop.handle(Step())
     first, second = _latest_set(reports)
     assert first.step_count == 2 and first.error is None
-    assert second.step_count == 0 and "no room" in second.error and second.state == "paused"
+    assert second.step_count == 0 and "no room" in second.error and second.state == RunState.FAILED
+
+
+def test_a_refused_live_change_is_reported_and_the_runs_go_on() -> None:
+    loop, reports = _loop()
+    loop.handle(Reset((SMALL, OTHER), generation=1))
+    loop.handle(Step())
+    loop.handle(SetLive((("learning_rate", -1.0),)))  # out of range: a ConfigError per run
+    refused = _latest_set(reports)
+    assert all(r.notice and "learning_rate" in r.notice for r in refused)
+    assert all(r.error is None and r.state == RunState.PAUSED for r in refused)
+    assert [r.config.learning_rate for r in refused] == [SMALL.learning_rate] * 2
+    loop.handle(Step())  # still serving, and the notice was said once
+    assert [(r.step_count, r.notice) for r in _latest_set(reports)] == [(2, None), (2, None)]
+
+
+def test_a_command_that_raises_does_not_end_the_loop() -> None:
+    loop, reports = _loop()
+    loop.handle(Reset((SMALL,), generation=1))
+    loop.handle(Play(until="ten"))  # type: ignore[arg-type]  # a malformed command
+    loop.tick()
+    assert not loop.stopped
+    loop.handle("not a command")  # type: ignore[arg-type]
+    assert reports[-1].notice and "refused" in reports[-1].notice
+    loop.handle(Step())
+    assert reports[-1].step_count == 1 and reports[-1].notice is None

@@ -1,20 +1,27 @@
-"""The main window's File and Data commands: configs, run data, images, animations, own data.
+"""The File and Data commands: configs, run data, images, animations, own data.
 
-A mixin of ``MainWindow``. Every command reports failure in a message box that does not
-block (training goes on, nothing recorded is lost) and writes atomically, so an existing file
-is never left half-written. The file dialogs only pick paths; the ``save_*`` / ``open_*`` /
+A plain object given the window (``Host``), the run session, the view state and the settings.
+Every command reports failure in a message box that does not block (training goes on,
+nothing recorded is lost) and writes atomically, so an existing file is never left
+half-written. The file dialogs only pick paths; the ``save_*`` / ``open_*`` /
 ``export_*`` methods do the work, so tests and the menus share one code path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QProgressDialog
 
+from gradsim.app.host import Host
 from gradsim.app.inputs.export_dialogs import ImageDialog, RecordDialog
+from gradsim.app.messages import show_error
+from gradsim.app.model.session import RunSession, RunSpec
+from gradsim.app.model.settings import AppSettings
+from gradsim.app.model.view_state import ViewState
 from gradsim.engine.config import Config, ConfigError
 
 CONFIG_FILTER = "gradsim configs (*.toml);;All files (*)"
@@ -26,34 +33,57 @@ MAX_RECENT = 8
 
 
 class FileCommands:
-    """Save/open configs, recent files, export data, images and animations, load a CSV
-    (MainWindow mixin)."""
+    """Save/open configs, recent files, export data, images and animations, load a CSV."""
 
-    progress_dialog: QProgressDialog | None = None
+    def __init__(
+        self,
+        host: Host,
+        session: RunSession,
+        state: ViewState,
+        settings: AppSettings | None,
+    ) -> None:
+        self._host = host
+        self._session = session
+        self._state = state
+        self._settings = settings
+        self.progress_dialog: QProgressDialog | None = None  # tests reach it
+
+    def _error(self, title: str, text: str) -> None:
+        show_error(self._host.dialog_parent(), title, text)
+
+    def _single_run(self, what: str) -> bool:
+        """Whether one run is shown; if not, say that ``what`` works on a single run."""
+        if self._session.count == 1:
+            return True
+        self._error(
+            f"{what} works on a single run",
+            "Leave the comparison (Compare → Back to a single run) first.",
+        )
+        return False
 
     # -- configs -------------------------------------------------------------------------------
     def save_config(self, path: str | Path) -> bool:
-        """Write the current config as TOML; opening it reproduces the run bit for bit."""
+        """Write the run's config as TOML; opening it reproduces the run bit for bit."""
+        if not self._single_run("Save config"):
+            return False
         try:
-            self._config.save(path)
+            self._session.configs[0].save(path)
         except OSError as exc:
-            self.show_error("The config was not saved", f"{path}: {exc.strerror or exc}")
+            self._error("The config was not saved", f"{path}: {exc.strerror or exc}")
             return False
         self._remember_file(path)
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self._host.show_status(f"Saved {path}")
         return True
 
     def open_config(self, path: str | Path) -> bool:
         """Show the config in ``path`` at step 0 (same seed: the same numbers as before)."""
         try:
-            config = self._resolve_data(Config.load(path))
+            config = _resolve_data(Config.load(path))
         except (ConfigError, OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self.show_error("This config cannot be opened", f"{path}: {reason}")
+            self._error("This config cannot be opened", f"{path}: {reason}")
             return False
-        if self.compare.active:
-            self.stop_comparison()
-        self.load_config(config)
+        self._host.show_runs([RunSpec(Path(path).name, config)])
         self._remember_file(path)
         return True
 
@@ -69,21 +99,16 @@ class FileCommands:
         """Write the run shown as .csv/.npz/.json: the code path of ``gradsim run``."""
         from gradsim.engine.export import ExportError, check_output_path, write_run
 
-        if self.compare.active:
-            self.show_error(
-                "Export data saves one run",
-                "Leave the comparison (Compare → Back to a single run) to export a run.",
-            )
+        if not self._single_run("Export data"):
             return False
-        snapshot = self._snapshot
-        config = snapshot.config if snapshot is not None else self._config
+        history = self._session.histories[0]
         try:
             check_output_path(path)  # as `gradsim run` does: a clear reason before writing
-            write_run(path, config, self._history)
+            write_run(path, self._session.configs[0], history)
         except ExportError as exc:
-            self.show_error("The data was not exported", str(exc))
+            self._error("The data was not exported", str(exc))
             return False
-        self.statusBar().showMessage(f"Exported {len(self._history)} steps to {path}", 5000)
+        self._host.show_status(f"Exported {len(history)} steps to {path}")
         return True
 
     # -- images and animations ---------------------------------------------------------------
@@ -94,35 +119,49 @@ class FileCommands:
         from gradsim.app.export.image_export import export_image
 
         try:
-            export_image(self, target, path, size)
+            widget = self._host.export_widget(target)
+            export_image(widget, path, size, **self.describe(target))
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self.show_error("The image was not exported", f"{path}: {reason}")
+            self._error("The image was not exported", f"{path}: {reason}")
             return False
-        self.statusBar().showMessage(f"Exported {path}", 5000)
+        self._host.show_status(f"Exported {path}")
         return True
+
+    def describe(self, target: str) -> dict[str, str]:
+        """An SVG's title and description: what it shows, after which step."""
+        from gradsim.app.export.image_export import TARGET_NAMES
+
+        step = self._session.newest_step(0)
+        at = f" after step {step}" if step is not None else ""
+        about = f"gradsim {TARGET_NAMES.get(target, target)}: {self._state.metric}{at}"
+        return {"title": self._host.dialog_parent().windowTitle(), "description": about}
 
     def copy_image(self) -> None:
         """The whole window as an image on the clipboard (Ctrl+Shift+C), for slides."""
         from gradsim.app.export.image_export import copy_image
 
-        copy_image(self, "window")
-        self.statusBar().showMessage("Copied the window to the clipboard", 5000)
+        copy_image(self._host.export_widget("window"))
+        self._host.show_status("Copied the window to the clipboard")
 
     def record_animation_to(
-        self, path: str | Path, frames: int = 60, fps: int = 12, size=(960, 540)
+        self,
+        path: str | Path,
+        frames: int = 60,
+        fps: int = 12,
+        size: tuple[int, int] = (960, 540),
     ) -> bool:
         """A GIF of the heatmap filling in over the run so far, with progress and Cancel."""
         from gradsim.app.export.animation import record_gif
 
-        if self.compare.active or not len(self._history):
-            self.show_error(
-                "Nothing to record",
-                "Record animation shows a single run's heatmap: train a few steps first"
-                + (" (and leave the comparison)." if self.compare.active else "."),
-            )
+        if not self._single_run("Record animation"):
             return False
-        dialog = QProgressDialog("Recording the animation…", "Cancel", 0, frames, self)
+        history = self._session.histories[0]
+        if not len(history):
+            self._error("Nothing to record", "Train a few steps first (Space or →).")
+            return False
+        parent = self._host.dialog_parent()
+        dialog = QProgressDialog("Recording the animation…", "Cancel", 0, frames, parent)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)  # quick ones finish before it would show
         self.progress_dialog = dialog
@@ -135,85 +174,88 @@ class FileCommands:
 
         try:
             finished = record_gif(
-                self._history, self._metric, path, frames=frames, fps=fps, size=size,
-                theme=self.theme, progress=progress,
+                history, self._state.metric, path, frames=frames, fps=fps, size=size,
+                theme=self._host.look(), progress=progress,
             )  # fmt: skip
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self.show_error("The animation was not recorded", f"{path}: {reason}")
+            self._error("The animation was not recorded", f"{path}: {reason}")
             return False
         finally:
             dialog.close()
         if finished:
-            self.statusBar().showMessage(f"Recorded {path}", 5000)
+            self._host.show_status(f"Recorded {path}")
         return finished
-
-    def _choose_export_image(self) -> None:
-        dialog = ImageDialog(self.compare.active, self)
-        if dialog.exec() != ImageDialog.DialogCode.Accepted:
-            return
-        target, size = dialog.choice()
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export image", f"gradsim-{target}.png", IMAGE_FILTER
-        )
-        if path:
-            self.export_image_to(target, path if Path(path).suffix else path + ".png", size)
-
-    def _choose_record(self) -> None:
-        dialog = RecordDialog(self)
-        if dialog.exec() != RecordDialog.DialogCode.Accepted:
-            return
-        frames, fps, size = dialog.choice()
-        path, _ = QFileDialog.getSaveFileName(self, "Record animation", "gradsim.gif", GIF_FILTER)
-        if path:
-            path = path if Path(path).suffix else path + ".gif"
-            self.record_animation_to(path, frames, fps, size)
 
     # -- own data ------------------------------------------------------------------------------
     def load_csv(self, path: str | Path) -> bool:
         """Train on a CSV file: its columns set the inputs, outputs and loss."""
+        base = self._host.single_config()
         try:
-            config = self._resolve_data(
-                self._config.replace(dataset="csv", data_path=str(Path(path).resolve()))
+            config = _resolve_data(
+                base.replace(dataset="csv", data_path=str(Path(path).resolve()))
             )
         except (ConfigError, OSError, ValueError) as exc:
-            self.show_error("This CSV file cannot be used", str(exc))
+            self._error("This CSV file cannot be used", str(exc))
             return False
-        if self.compare.active:
-            self.stop_comparison()
-        self.load_config(config)
+        self._host.show_runs([RunSpec(Path(path).name, config)])
         return True
 
-    @staticmethod
-    def _resolve_data(config: Config) -> Config:
-        from gradsim.engine.csv_data import resolve_data
-
-        return resolve_data(config)
-
     # -- dialogs -------------------------------------------------------------------------------
-    def _choose_save_config(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save config", "gradsim.toml", CONFIG_FILTER)
+    def choose_save_config(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self._host.dialog_parent(), "Save config", "gradsim.toml", CONFIG_FILTER
+        )
         if path:
             self.save_config(path if Path(path).suffix else path + ".toml")
 
-    def _choose_open_config(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open config", "", CONFIG_FILTER)
+    def choose_open_config(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._host.dialog_parent(), "Open config", "", CONFIG_FILTER
+        )
         if path:
             self.open_config(path)
 
-    def _choose_export_data(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Export data", "run.csv", DATA_FILTER)
+    def choose_export_data(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(
+            self._host.dialog_parent(), "Export data", "run.csv", DATA_FILTER
+        )
         if path:
             if not Path(path).suffix:  # the filter's extension
                 path += chosen[chosen.index("*") + 1 : chosen.index(")")]
             self.export_data(path)
 
-    def _choose_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load CSV data", "", CSV_FILTER)
+    def choose_export_image(self) -> None:
+        parent = self._host.dialog_parent()
+        dialog = ImageDialog(self._session.count > 1, parent)
+        if dialog.exec() != ImageDialog.DialogCode.Accepted:
+            return
+        target, size = dialog.choice()
+        path, _ = QFileDialog.getSaveFileName(
+            parent, "Export image", f"gradsim-{target}.png", IMAGE_FILTER
+        )
+        if path:
+            self.export_image_to(target, path if Path(path).suffix else path + ".png", size)
+
+    def choose_record(self) -> None:
+        parent = self._host.dialog_parent()
+        dialog = RecordDialog(parent)
+        if dialog.exec() != RecordDialog.DialogCode.Accepted:
+            return
+        frames, fps, size = dialog.choice()
+        path, _ = QFileDialog.getSaveFileName(parent, "Record animation", "gradsim.gif", GIF_FILTER)
+        if path:
+            path = path if Path(path).suffix else path + ".gif"
+            self.record_animation_to(path, frames, fps, size)
+
+    def choose_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self._host.dialog_parent(), "Load CSV data", "", CSV_FILTER
+        )
         if path:
             self.load_csv(path)
 
-    def _fill_recent(self, menu: QMenu) -> None:
+    def fill_recent(self, menu: QMenu) -> None:
         menu.clear()
         files = self.recent_files()
         for path in files:
@@ -224,14 +266,23 @@ class FileCommands:
             menu.addAction("(none yet)").setEnabled(False)
 
 
-def build_file_menus(window: QMainWindow) -> dict[str, QAction]:
+def _resolve_data(config: Config) -> Config:
+    """The config with a CSV dataset's sizes and loss filled in from the file."""
+    from gradsim.engine.csv_data import resolve_data
+
+    return resolve_data(config)
+
+
+def build_file_menus(window: QMainWindow, commands: FileCommands) -> dict[str, QAction]:
     """File and Data menus (first in the menu bar); returns their actions by name."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.setToolTipsVisible(True)
     actions: dict[str, QAction] = {}
 
-    def add(menu: QMenu, name: str, text: str, slot, key: str = "", tip: str = "") -> None:
+    def add(
+        menu: QMenu, name: str, text: str, slot: Callable[[], object], key: str = "", tip: str = ""
+    ) -> None:
         action = menu.addAction(text)
         if key:
             action.setShortcut(QKeySequence(key))
@@ -241,25 +292,26 @@ def build_file_menus(window: QMainWindow) -> dict[str, QAction]:
         action.triggered.connect(lambda _=False: slot())
         actions[name] = action
 
-    add(file_menu, "open", "Open config…", window._choose_open_config, "Ctrl+O",
+    add(file_menu, "open", "Open config…", commands.choose_open_config, "Ctrl+O",
         "Open a saved configuration (TOML): the same seed gives the same numbers")  # fmt: skip
     recent = file_menu.addMenu("Open recent")
-    recent.aboutToShow.connect(lambda: window._fill_recent(recent))
-    add(file_menu, "save", "Save config…", window._choose_save_config, "Ctrl+S",
+    recent.aboutToShow.connect(lambda: commands.fill_recent(recent))
+    add(file_menu, "save", "Save config…", commands.choose_save_config, "Ctrl+S",
         "Save this configuration as TOML")  # fmt: skip
     file_menu.addSeparator()
-    add(file_menu, "export_data", "Export data…", window._choose_export_data, "Ctrl+E",
+    add(file_menu, "export_data", "Export data…", commands.choose_export_data, "Ctrl+E",
         "Every recorded step and layer as CSV, NPZ or JSON (like `gradsim run`)")  # fmt: skip
-    add(file_menu, "export_image", "Export image…", window._choose_export_image, "Ctrl+Shift+E",
+    add(file_menu, "export_image", "Export image…", commands.choose_export_image,
+        "Ctrl+Shift+E",
         "PNG up to 4K, drawn sharp, or SVG for slides: the window or one view")  # fmt: skip
-    add(file_menu, "copy_image", "Copy image", window.copy_image, "Ctrl+Shift+C",
+    add(file_menu, "copy_image", "Copy image", commands.copy_image, "Ctrl+Shift+C",
         "The window as an image on the clipboard")  # fmt: skip
-    add(file_menu, "record", "Record animation…", window._choose_record, "",
+    add(file_menu, "record", "Record animation…", commands.choose_record, "",
         "An animated GIF of the heatmap filling in over the run so far")  # fmt: skip
     file_menu.addSeparator()
     add(file_menu, "quit", "Quit", window.close, "Ctrl+Q")
     data_menu = bar.addMenu("&Data")
-    add(data_menu, "load_csv", "Load CSV…", window._choose_csv, "",
+    add(data_menu, "load_csv", "Load CSV…", commands.choose_csv, "",
         "Train on your own data: a CSV with a header; the last column (or target_column) is "
         "the target")  # fmt: skip
     actions["file_menu"] = file_menu.menuAction()

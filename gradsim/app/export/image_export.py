@@ -21,7 +21,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QCoreApplication, QEvent, QIODevice, QPoint, QPointF, QRect
@@ -30,9 +29,6 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from gradsim.engine.atomic import atomic_path, write_text_atomic
-
-if TYPE_CHECKING:
-    from gradsim.app.main_window import MainWindow
 
 TARGETS = ("window", "heatmap", "profile", "loss", "map")
 TARGET_NAMES = {"profile": "layer profile", "loss": "loss plot", "map": "order-to-chaos map"}
@@ -45,36 +41,6 @@ _ALONE = QWidget.RenderFlag.DrawWindowBackground
 _SVG = "{http://www.w3.org/2000/svg}"
 _XLINK = "{http://www.w3.org/1999/xlink}"
 _NON_SCALING = "non-scaling-stroke"
-
-
-def target_widget(window: MainWindow, target: str) -> QWidget:
-    """The widget pictured for ``target`` (one of ``TARGETS``).
-
-    In a comparison "heatmap" is the grid of heatmaps with its shared colour bar and key, and
-    "loss" the shared loss plot; it has no layer profile or map (ValueError). The layer profile
-    and the map share a tab: asking for one brings it to the front, so that it is laid out and
-    drawn exactly as on screen.
-    """
-    if target not in TARGETS:
-        raise ValueError(f"unknown picture {target!r}; expected one of {', '.join(TARGETS)}")
-    if target == "window":
-        return window
-    if window.compare.active:
-        view = window.compare.panel.view
-        if target == "heatmap":
-            return view.color_bar.parentWidget()  # heatmaps, titles, shared colour bar, key
-        if target == "loss":
-            return view.loss_plot
-        name = TARGET_NAMES[target]
-        raise ValueError(f"a comparison shows no {name}; export its heatmap, loss or window")
-    single = window.single
-    if target == "heatmap":
-        return single.heatmap
-    if target == "loss":
-        return single.loss_plot
-    widget = single.chaos_map if target == "map" else single.profile_plot
-    single.show_map(target == "map")
-    return widget
 
 
 # -- PNG and clipboard -----------------------------------------------------------------------
@@ -114,25 +80,27 @@ def render_image(
 
 
 def export_image(
-    window: MainWindow, target: str, path: str | Path, size: tuple[int, int] | None = None
+    widget: QWidget,
+    path: str | Path,
+    size: tuple[int, int] | None = None,
+    *,
+    title: str = "gradsim",
+    description: str = "",
 ) -> Path:
-    """Save ``target`` (see ``TARGETS``) of ``window`` as PNG or SVG, by the path's suffix.
+    """Save ``widget`` as PNG or SVG, by the path's suffix.
 
     ``size`` is the PNG's size in pixels (None: the widget's own); an SVG always has the
-    widget's size. Raises ValueError (bad suffix, target or size) or OSError (cannot write),
-    with a message that names the file; an existing file is replaced only by a complete one.
+    widget's size, and carries ``title`` and ``description``. Raises ValueError (bad suffix
+    or size) or OSError (cannot write), with a message that names the file; an existing file
+    is replaced only by a complete one.
     """
     path = Path(path)
     kind = path.suffix.lower()
     if kind not in FORMATS:
         raise ValueError(f"cannot save {path.name}: the file name must end in .png or .svg")
     _check_folder(path)
-    widget = target_widget(window, target)
     if kind == ".svg":
-        steps = window.history.steps
-        at = f" after step {int(steps[-1])}" if steps.size else ""
-        about = f"gradsim {TARGET_NAMES.get(target, target)}: {window.metric}{at}"
-        render_svg(widget, path, title=window.windowTitle(), description=about)
+        render_svg(widget, path, title=title, description=description)
         return path
     image = render_image(widget, size)
     try:
@@ -144,9 +112,9 @@ def export_image(
     return path
 
 
-def copy_image(window: MainWindow, target: str = "window") -> QImage:
-    """Put a picture of ``target`` (at its on-screen size) on the clipboard; returns it."""
-    image = render_image(target_widget(window, target))
+def copy_image(widget: QWidget) -> QImage:
+    """Put a picture of ``widget`` (at its on-screen size) on the clipboard; returns it."""
+    image = render_image(widget)
     QApplication.clipboard().setImage(image)
     return image
 

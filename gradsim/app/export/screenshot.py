@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gradsim.app.launch import LaunchError, application, wait_until
+from gradsim.app.launch import LaunchError, application, settle
 
 if TYPE_CHECKING:
     from gradsim.app.main_window import MainWindow
@@ -46,7 +46,8 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
 
     A PNG has ``shot.size`` pixels; an SVG the widget's own size. The window has ``shot.size``
     when it is the picture, else the app's default size. Raises LaunchError (the run did not
-    finish), ValueError (e.g. no layer profile in a comparison) or OSError (cannot write).
+    finish, or could not run), ValueError (e.g. no layer profile in a comparison), OSError
+    (cannot write), or KeyboardInterrupt (Ctrl+C: the worker is stopped at once).
     """
     application(offscreen=True)
     from gradsim.app.export.image_export import export_image
@@ -62,7 +63,7 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
         window.resize(*(shot.size if shot.plot == "window" else PLOT_WINDOW_SIZE))
         window.show()
         if shot.theme is not None:
-            window.set_theme(shot.theme)
+            window.view_state.set_theme(shot.theme)
         if shot.present:
             window.presentation.set_active(True, fullscreen=False)
         _stage(window, shot)
@@ -70,33 +71,38 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
         if shot.show_map or shot.plot == "map":
             window.single.show_map(True)
         size = shot.size if Path(out).suffix.lower() == ".png" else None
-        return export_image(window, shot.plot, out, size)
+        widget = window.export_widget(shot.plot)
+        return export_image(widget, out, size, **window.files.describe(shot.plot))
+    except KeyboardInterrupt:
+        window.session.stop(100)  # a long step need not finish: the picture is not wanted
+        raise
     finally:
         window.close()
 
 
 def _stage(window: MainWindow, shot: Shot) -> None:
     """Start what the picture shows: a scene (its own opening steps), a comparison or a run."""
+    session = window.session
     if shot.lesson is not None:
-        window.start_lesson(shot.lesson, shot.scene)
+        window.lecture.start_lesson(shot.lesson, shot.scene)
         scene = shot.lesson.scenes[shot.scene]
         steps = shot.steps if shot.steps is not None else scene.steps
         if shot.metric is not None:
-            window.set_metric(shot.metric)
+            window.view_state.set_metric(shot.metric)
         if steps > scene.steps:
             _settle(window, 600.0)
-            window.run_until(steps)
+            session.run_until(steps)
         elif scene.play:
-            window.pause_after_entry()  # a picture of the scene, not of a running show
+            session.stay_paused()  # a picture of the scene, not of a running show
         return
     steps = shot.steps if shot.steps is not None else 100
     if shot.compare:
-        window.start_comparison(shot.compare, shot.metric)
-    window.run_until(steps)
+        window.lecture.start_comparison(shot.compare, shot.metric)
+    session.run_until(steps)
 
 
 def _settle(window: MainWindow, timeout_s: float) -> None:
-    if not wait_until(lambda: (window.draw(), window.is_idle())[1], timeout_s):
+    if not settle(window, timeout_s):
         raise LaunchError(f"the run did not finish within {timeout_s:.0f} s")
-    window.draw()
-    window.refresh_status()
+    if window.session.worker_error is not None:
+        raise LaunchError(window.session.worker_error)

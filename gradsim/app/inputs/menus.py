@@ -1,4 +1,4 @@
-"""The menu bar: View (presentation mode, theme), Lesson (scenes), Compare.
+"""The menu bar: View (presentation mode, settings panel, theme), Lesson (scenes), Compare.
 
 Menus only hold actions; what they do lives in the window. Every action with a key also sits
 on the window itself, so the keys keep working in presentation mode with the menu bar hidden.
@@ -52,6 +52,7 @@ def build_menus(
     window: QMainWindow,
     *,
     presentation: QAction,
+    settings_panel: QAction,
     next_scene: QAction,
     previous_scene: QAction,
     lessons: list[Lesson],
@@ -67,6 +68,9 @@ def build_menus(
     view = bar.addMenu("&View")
     view.setToolTipsVisible(True)
     view.addAction(presentation)
+    settings_panel.setText("Settings panel")
+    settings_panel.setToolTip("Show or hide the settings of the run (a single run's)")
+    view.addAction(settings_panel)
     show_map = view.addAction("Order-to-chaos map")
     show_map.setCheckable(True)
     show_map.setShortcut(QKeySequence("Ctrl+M"))

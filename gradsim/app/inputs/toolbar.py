@@ -1,8 +1,13 @@
-"""The main toolbar: transport (play, step, reset), speed, lesson presets, metric and view."""
+"""The main toolbar: transport (play, step, reset), speed, presets, metric and colour range.
+
+Transport and presets are commands (signals the window routes). Speed, metric, step window and
+colour range belong to the view state: the toolbar writes them there and mirrors them back, so
+a change made anywhere else (a lesson scene, a restored session) shows here too."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -17,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradsim.app.model.view_state import ViewState
 from gradsim.engine.presets import Preset
 from gradsim.engine.stats import STAT_DESCRIPTIONS, STAT_NAMES
 
@@ -28,7 +34,6 @@ SPEEDS: tuple[tuple[str, float], ...] = (
     ("100 steps/s", 100.0),
     ("as fast as possible", math.inf),
 )
-DEFAULT_SPEED = 30.0
 
 WINDOWS: tuple[tuple[str, int | None], ...] = (
     ("last 100 steps", 100),
@@ -37,7 +42,6 @@ WINDOWS: tuple[tuple[str, int | None], ...] = (
     ("last 10,000 steps", 10000),
     ("whole run", None),
 )
-DEFAULT_WINDOW = 500
 
 
 class Toolbar(QObject):
@@ -46,15 +50,11 @@ class Toolbar(QObject):
     playToggled = Signal()
     stepRequested = Signal()
     resetRequested = Signal()
-    speedChanged = Signal(float)
     presetChosen = Signal(object)  # Preset
-    metricChanged = Signal(str)
-    windowChanged = Signal(object)  # int | None
-    levelsEdited = Signal(float, float)  # fixed colour range, in decades
-    autoLevelsToggled = Signal(bool)
 
-    def __init__(self, parent: QWidget, presets: list[Preset]) -> None:
+    def __init__(self, parent: QWidget, presets: list[Preset], state: ViewState) -> None:
         super().__init__(parent)
+        self._state = state
         self.bar = QToolBar("Simulation", parent)
         self.bar.setObjectName("simulation-toolbar")
         self.bar.setMovable(False)
@@ -77,8 +77,7 @@ class Toolbar(QObject):
         self.speed = self._combo(
             "Speed", [label for label, _ in SPEEDS], "Training steps per second"
         )
-        self.speed.setCurrentIndex([v for _, v in SPEEDS].index(DEFAULT_SPEED))
-        self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i][1]))
+        self.speed.currentIndexChanged.connect(lambda i: state.set_speed(SPEEDS[i][1]))
 
         self.presets_button = QToolButton(parent)
         self.presets_button.setText("Presets")
@@ -101,27 +100,27 @@ class Toolbar(QObject):
         self.metric = self._combo("Show", list(STAT_NAMES), "Statistic shown in the heatmap")
         for i, name in enumerate(STAT_NAMES):
             self.metric.setItemData(i, STAT_DESCRIPTIONS[name], Qt.ItemDataRole.ToolTipRole)
-        self.metric.setCurrentText("backprop_grad_rms")
-        self.metric.currentTextChanged.connect(self.metricChanged.emit)
+        self.metric.currentTextChanged.connect(state.set_metric)
 
         self.window = self._combo(
             "Window", [label for label, _ in WINDOWS], "How many recent steps the heatmap shows"
         )
-        self.window.setCurrentIndex([v for _, v in WINDOWS].index(DEFAULT_WINDOW))
-        self.window.currentIndexChanged.connect(lambda i: self.windowChanged.emit(WINDOWS[i][1]))
+        self.window.currentIndexChanged.connect(lambda i: state.set_window(WINDOWS[i][1]))
         self._build_levels()
+        for name in ("speed", "metric", "window", "auto_levels", "levels"):
+            self._mirror(name)
+        state.changed.connect(self._mirror)
 
     def _build_levels(self) -> None:
         """Colour range: automatic (steady, with hysteresis) or pinned by the user in decades."""
         self.bar.addSeparator()
         self.auto_levels = QCheckBox("auto colours", self.bar)
-        self.auto_levels.setChecked(True)
         self.auto_levels.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.auto_levels.setToolTip(
             "Let the colour range follow the data (it moves only when the data leaves it)."
             " Untick, or edit the range, to pin it: then colours mean the same across runs."
         )
-        self.auto_levels.toggled.connect(self.autoLevelsToggled.emit)
+        self.auto_levels.toggled.connect(self._state.set_auto_levels)
         self.bar.addWidget(self.auto_levels)
         self.level_low = self._decade_box("lowest colour: 10 to this power")
         self.bar.addWidget(QLabel(" to ", self.bar))
@@ -141,17 +140,35 @@ class Toolbar(QObject):
         low, high = self.level_low.value(), self.level_high.value()
         if high <= low:
             return  # mid-edit; an empty range means nothing yet
-        self.auto_levels.blockSignals(True)
-        self.auto_levels.setChecked(False)
-        self.auto_levels.blockSignals(False)
-        self.levelsEdited.emit(float(low), float(high))
+        self._state.pin_levels(float(low), float(high))
 
-    def show_levels(self, low: float, high: float) -> None:
-        """Mirror the heatmap's current range without emitting an edit."""
-        for box, value in ((self.level_low, low), (self.level_high, high)):
-            box.blockSignals(True)
-            box.setValue(round(value))
-            box.blockSignals(False)
+    def _mirror(self, name: str) -> None:
+        """Show the view state's ``name`` without writing it back."""
+        state = self._state
+        widgets = (self.speed, self.metric, self.window, self.auto_levels)
+        for widget in (*widgets, self.level_low, self.level_high):
+            widget.blockSignals(True)
+        try:
+            if name == "speed":
+                self._select(self.speed, SPEEDS, state.speed)
+            elif name == "metric":
+                self.metric.setCurrentText(state.metric)
+            elif name == "window":
+                self._select(self.window, WINDOWS, state.window)
+            elif name == "auto_levels":
+                self.auto_levels.setChecked(state.auto_levels)
+            elif name == "levels":
+                self.level_low.setValue(round(state.levels[0]))
+                self.level_high.setValue(round(state.levels[1]))
+        finally:
+            for widget in (*widgets, self.level_low, self.level_high):
+                widget.blockSignals(False)
+
+    @staticmethod
+    def _select(combo: QComboBox, choices: tuple[tuple[str, Any], ...], value: object) -> None:
+        values = [v for _, v in choices]
+        if value in values:
+            combo.setCurrentIndex(values.index(value))
 
     def _action(self, text: str, key: str, tip: str, slot) -> QAction:
         action = QAction(text, self.bar)
@@ -179,11 +196,3 @@ class Toolbar(QObject):
 
     def set_playing(self, playing: bool) -> None:
         self.play_action.setText("Pause" if playing else "Play")
-
-    def set_metric(self, name: str) -> None:
-        self.metric.setCurrentText(name)
-
-    def set_speed(self, steps_per_second: float) -> None:
-        values = [v for _, v in SPEEDS]
-        if steps_per_second in values:
-            self.speed.setCurrentIndex(values.index(steps_per_second))

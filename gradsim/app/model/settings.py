@@ -6,7 +6,10 @@ INI file in that folder, which the tests use so they never touch a user's settin
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -14,6 +17,15 @@ from PySide6.QtCore import QByteArray, QSettings
 from gradsim.engine.config import Config, ConfigError
 
 SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the shown run came from, so that the next start can say so (and go back)."""
+
+    preset_id: str | None = None
+    lesson: str | None = None  # a bundled lesson's id, or a lesson file's path
+    scene: int = 0  # 0-based, in ``lesson``
 
 
 class AppSettings:
@@ -32,28 +44,49 @@ class AppSettings:
     def last_config(self) -> Config | None:
         """The configuration of the last session, or None (missing or no longer valid)."""
         text = self._qs.value("config/toml", "", str)
-        if not text:
+        if not isinstance(text, str) or not text:
             return None
         try:
             return Config.from_toml(text)
         except (ConfigError, ValueError):
             return None
 
-    def save_config(self, config: Config) -> None:
+    def last_origin(self) -> Origin:
+        """Where the last session's run came from (a preset, a lesson scene, or neither)."""
+        preset = str(self._qs.value("source/preset", "", str) or "")
+        lesson = str(self._qs.value("source/lesson", "", str) or "")
+        scene = self._qs.value("source/scene", 0, int)
+        return Origin(preset or None, lesson or None, scene if isinstance(scene, int) else 0)
+
+    def last_view(self) -> dict[str, object]:
+        """The view choices of the last session (metric, speed, theme...), as stored."""
+        text = self._qs.value("view/state", "", str)
+        try:
+            saved = json.loads(text) if isinstance(text, str) and text else {}
+        except ValueError:
+            saved = {}
+        if not isinstance(saved, dict):
+            saved = {}
+        theme = self._qs.value("view/theme", "", str)  # what version 0.1 stored
+        if "theme" not in saved and isinstance(theme, str) and theme:
+            saved["theme"] = theme
+        return saved
+
+    def save_session(self, config: Config, origin: Origin, view: Mapping[str, object]) -> None:
+        """What the next start shows: the run's config, where it came from, the view."""
         self._qs.setValue("config/toml", config.to_toml())
-
-    def value(self, key: str, default: str) -> str:
-        return str(self._qs.value(key, default, str))
-
-    def set_value(self, key: str, value: str) -> None:
-        self._qs.setValue(key, value)
+        self._qs.setValue("source/preset", origin.preset_id or "")
+        self._qs.setValue("source/lesson", origin.lesson or "")
+        self._qs.setValue("source/scene", int(origin.scene))
+        self._qs.setValue("view/state", json.dumps(dict(view)))
+        self._qs.remove("view/theme")
 
     def recent_files(self) -> list[str]:
         """Config files opened or saved lately, newest first."""
         value = self._qs.value("files/recent", [])
         if isinstance(value, str):  # QSettings returns a lone entry as a plain string
-            value = [value]
-        return [str(item) for item in value or []]
+            return [value]
+        return [str(item) for item in value] if isinstance(value, list) else []
 
     def add_recent_file(self, path: str, keep: int) -> None:
         files = [path, *(item for item in self.recent_files() if item != path)]

@@ -19,14 +19,27 @@ import multiprocessing
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
+from gradsim.engine.protocol import (
+    Command,
+    Pause,
+    Play,
+    Report,
+    Reset,
+    SetLive,
+    SetSpeed,
+    Step,
+    Stop,
+)
+
 # runner imports the simulation only inside the child process, so this stays cheap.
-from gradsim.engine.runner import Report, serve
+from gradsim.engine.runner import serve
 
 if TYPE_CHECKING:  # only types here: the simulation itself runs in the child process
     from gradsim.engine.config import Config
@@ -35,13 +48,18 @@ if TYPE_CHECKING:  # only types here: the simulation itself runs in the child pr
 
 START_DELAY_MS = 100
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
-_PROCESSES: weakref.WeakSet = weakref.WeakSet()
+_PROCESSES: weakref.WeakSet[BaseProcess] = weakref.WeakSet()
 
 
-def running_threads() -> list:
+def running_threads() -> list[QThread | BaseProcess]:
     """Reader threads and worker processes still running (tests fail on any left behind)."""
-    threads = [thread for thread in list(_THREADS) if thread.isRunning()]
+    threads: list[QThread | BaseProcess] = [t for t in list(_THREADS) if t.isRunning()]
     return threads + [proc for proc in list(_PROCESSES) if proc.is_alive()]
+
+
+def live_processes() -> list[BaseProcess]:
+    """Worker processes still running (the app must never have more than one)."""
+    return [proc for proc in list(_PROCESSES) if proc.is_alive()]
 
 
 # What the UI draws: the worker's report about one run, with the run's theory filled in by the
@@ -137,8 +155,8 @@ class _ReportReader(QObject):
 
 
 class TrainingController(QObject):
-    """The UI's handle on training: starts the worker process and its reader thread, sends
-    commands, stops both."""
+    """The UI's handle on one worker process: starts it and its reader thread, sends typed
+    commands, says whether the process is still there, stops both."""
 
     def __init__(self, parent: QObject | None = None, blas_threads: int = 1) -> None:
         super().__init__(parent)
@@ -147,7 +165,7 @@ class TrainingController(QObject):
         context = multiprocessing.get_context("spawn")
         commands_in, self._commands = context.Pipe(duplex=False)
         self._reports, reports_out = context.Pipe(duplex=False)
-        self._process = context.Process(
+        self._process: BaseProcess = context.Process(
             target=serve,
             args=(commands_in, reports_out, blas_threads),
             name="gradsim-training",
@@ -159,7 +177,7 @@ class TrainingController(QObject):
         # Start the process just after the window's first paint (launching it costs the UI
         # thread ~10 ms, and its imports compete for the CPU). Commands sent before wait in
         # the pipe.
-        QTimer.singleShot(START_DELAY_MS, self._start_process)
+        QTimer.singleShot(START_DELAY_MS, self, self._start_process)
 
         self._thread = QThread()
         self._thread.setObjectName("gradsim-reports")
@@ -179,39 +197,40 @@ class TrainingController(QObject):
             end.close()
         self._child_ends = None
 
-    def _send(self, *command) -> None:
-        # Once the process has stopped (window closing), commands no longer matter.
+    def send(self, command: Command) -> None:
+        """Queue ``command`` for the worker. Once the process is gone, commands are dropped:
+        ``exit_code`` says it is gone, and the owner starts a new worker."""
+        # Nobody listens once it is gone; the owner finds out through exit_code().
         with self._lock, contextlib.suppress(BrokenPipeError, OSError):
             self._commands.send(command)
 
-    def reset(self, config: Config) -> None:
-        """Start one run from its initial weights (a new generation)."""
-        self._send("reset", config)
+    def reset(self, configs: Sequence[Config], generation: int) -> None:
+        """Start 1-4 runs from their initial weights, in lockstep, as ``generation``."""
+        self.send(Reset(tuple(configs), int(generation)))
 
-    def reset_runs(self, configs: Sequence[Config]) -> None:
-        """Start several runs that train in lockstep (take them with ``hub.take_all()``)."""
-        self._send("reset", tuple(configs))
-
-    def play(self) -> None:
-        self._send("play", -1)
-
-    def play_until(self, step_count: int) -> None:
-        """Play and pause once every live run has taken ``step_count`` steps (or all
-        diverged)."""
-        self._send("play", int(step_count))
+    def play(self, until: int | None = None) -> None:
+        """Train; with ``until``, pause once every live run has taken that many steps."""
+        self.send(Play(None if until is None else int(until)))
 
     def pause(self) -> None:
-        self._send("pause")
+        self.send(Pause())
 
     def step(self) -> None:
-        self._send("step")
+        self.send(Step())
 
     def set_speed(self, steps_per_second: float) -> None:
         """Target steps per second; ``math.inf`` runs as fast as possible."""
-        self._send("speed", float(steps_per_second))
+        self.send(SetSpeed(float(steps_per_second)))
 
-    def set_live(self, changes: dict) -> None:
-        self._send("live", dict(changes))
+    def set_live(self, changes: Mapping[str, float]) -> None:
+        self.send(SetLive(tuple((name, float(value)) for name, value in changes.items())))
+
+    def exit_code(self) -> int | None:
+        """The process's exit code once it has ended on its own (negative: the signal that
+        killed it); None while it runs, before it starts, and after ``stop``."""
+        if self._stopped or self._child_ends is not None:
+            return None
+        return self._process.exitcode
 
     def stop(self, timeout_ms: int = 1000) -> bool:
         """Stop cooperatively: the process ends after its current step; True if in time.
@@ -229,7 +248,7 @@ class TrainingController(QObject):
                 end.close()  # the reader sees the pipe end and finishes
             self._child_ends = None
         else:
-            self._send("stop")
+            self.send(Stop())
             self._process.join(max(0.0, deadline - time.monotonic()))
             clean = not self._process.is_alive()
             if not clean:

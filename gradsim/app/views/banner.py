@@ -1,15 +1,34 @@
-"""The red banner over the plots that says a run diverged (or failed), and what to do."""
+"""The red banner over the plots: a run diverged or failed, or the worker process is gone."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from gradsim.app.model.worker import Snapshot
-from gradsim.engine.recording import Recorder
+from gradsim.app.model.session import RunSession
+from gradsim.engine.protocol import RunState
+
+
+def banner_text(session: RunSession) -> str | None:
+    """What the banner says, or None while all is well. A comparison says it per run, in
+    the heatmaps' headings; the banner speaks for a single run, and for the worker."""
+    if session.worker_error is not None:
+        return session.worker_error
+    if session.count != 1:
+        return None
+    error = session.errors[0]
+    if error:
+        return error
+    history = session.histories[0]
+    if session.states[0] is RunState.DIVERGED and history.diverged_at is not None:
+        return (
+            f"Diverged at step {history.diverged_at}: {history.divergence_reason}."
+            " Training stopped; press R to start again."
+        )
+    return None
 
 
 class DivergenceBanner(QLabel):
-    """Hidden while the run is fine; one sentence when it diverged or could not run."""
+    """Hidden while all is well; one sentence when something stopped the training."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -21,15 +40,7 @@ class DivergenceBanner(QLabel):
         )
         self.hide()
 
-    def show_for(self, snapshot: Snapshot, history: Recorder) -> None:
-        if snapshot.error:
-            self.setText(snapshot.error)
-            self.show()
-        elif snapshot.state == "diverged" and history.diverged_at is not None:
-            self.setText(
-                f"Diverged at step {history.diverged_at}: {history.divergence_reason}."
-                " Training stopped; press R to start again."
-            )
-            self.show()
-        else:
-            self.hide()
+    def show_message(self, text: str | None) -> None:
+        if text:
+            self.setText(text)
+        self.setVisible(bool(text))

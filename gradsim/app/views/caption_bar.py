@@ -41,6 +41,11 @@ class CaptionBar(QFrame):
         text.addWidget(self._title)
         text.addWidget(self._caption)
 
+        # What training is doing, where the room looks (status bar and toolbar are hidden in
+        # presentation mode): playing, paused, or still building a scene.
+        self._transport = QLabel()
+        self._transport.setObjectName("transport")
+        self._transport.setToolTip("Space plays or pauses, → takes one step, R starts again")
         self._previous = self._button("◀", "Previous scene (Page Up or P)", self.previousRequested)
         self._counter = QLabel()
         self._counter.setObjectName("scene-counter")
@@ -49,6 +54,8 @@ class CaptionBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.addLayout(text, 1)
+        layout.addWidget(self._transport, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addSpacing(12)
         for widget in (self._previous, self._counter, self._next):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
         self.set_counter(None, 0)
@@ -77,6 +84,13 @@ class CaptionBar(QFrame):
             self._counter.setText(f"{index + 1} / {count}")
             self._previous.setEnabled(index > 0)
             self._next.setEnabled(index < count - 1)
+
+    def set_transport(self, text: str) -> None:
+        """What training is doing ("⏸ paused", ...)."""
+        self._transport.setText(text)
+
+    def transport_text(self) -> str:
+        return self._transport.text()
 
     def title_text(self) -> str:
         return self._title.text()
@@ -113,6 +127,7 @@ class CaptionBar(QFrame):
             (self._title, TITLE_PT, True),
             (self._caption, CAPTION_PT, False),
             (self._counter, TITLE_PT, True),
+            (self._transport, CAPTION_PT, True),
         ):
             font = QFont(label.font())
             font.setPixelSize(round(points * scale * 96 / 72))

@@ -36,6 +36,7 @@ from gradsim.app.views.plot_parts import (
 )
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
+EMPTY_STEPS = 100  # steps the empty axes show when the whole run is shown
 HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
 
 
@@ -76,6 +77,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._font_scale = 1.0
         self._steps = np.empty(0, dtype=np.int64)
         self._values = np.empty((0, 0))
+        self._empty_layers = 10  # what the empty axes show until a run says
         self._clear_drawn()
 
         self._readout = self.addLabel(" ", row=0, col=0, colspan=2, justify="left")
@@ -140,14 +142,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         steps = np.asarray(steps, dtype=np.int64)
         values = np.asarray(values)
         if steps.size == 0:
-            self._steps, self._values = steps, np.empty((0, 0))
-            self._clear_drawn()
-            self._image.clear()
-            self._overflow_line.setVisible(False)
-            self._notes = ""
-            self._tracker.reset()
-            self._refresh_readout()
-            settle_range(self._vb)
+            self._show_empty()
             return
         if values.ndim != 2 or values.shape[0] != steps.size:
             raise ValueError(f"values must be (n, L) with n = {steps.size}, got {values.shape}")
@@ -158,9 +153,32 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._steps, self._values = steps, values
         self._render()
 
-    def clear(self) -> None:
-        """Remove the data (a new run); levels start afresh."""
+    def clear(self, layers: int | None = None) -> None:
+        """Remove the data (a new run of ``layers`` layers, or as many as before): the levels
+        and the axes start afresh, showing the first steps of an empty net."""
+        if layers is not None:
+            self._empty_layers = max(1, int(layers))
         self.set_data(np.empty(0, dtype=np.int64), np.empty((0, 0)))
+
+    def _show_empty(self) -> None:
+        """Nothing of an earlier run may linger: default levels, steps from 0, every layer.
+
+        A transparent one-pixel image spans the empty axes, so that following (auto-range)
+        fits them now and the first step's column later."""
+        self._steps, self._values = np.empty(0, dtype=np.int64), np.empty((0, 0))
+        self._clear_drawn()
+        self._overflow_line.setVisible(False)
+        self._notes = ""
+        self._tracker.reset()
+        if self._auto:
+            self._set_levels(self._tracker.levels)
+        layers = self._empty_layers
+        self._image.setImage(np.zeros((1, 1, 4), dtype=np.uint8), autoLevels=False)
+        self._image.setRect(QtCore.QRectF(-0.5, 0.5, self._window or EMPTY_STEPS, layers))
+        self._vb.setLimits(yMin=0.5, yMax=layers + 0.5)
+        self._vb.enableAutoRange(enable=True)
+        self._refresh_readout()
+        settle_range(self._vb)
 
     def set_window(self, steps: int | None) -> None:
         """Show the last ``steps`` steps while following; None shows the whole run."""

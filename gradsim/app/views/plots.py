@@ -41,6 +41,10 @@ from gradsim.app.views.plot_parts import (
 )
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
+# What an empty plot shows (a new run, before its first step): no trace of the last run.
+EMPTY_STEP_RANGE = (-0.5, 100.0)
+EMPTY_DECADES = (-1.0, 1.0)  # 0.1 to 10 on a log axis
+
 
 class BasePlot(pg.PlotWidget):
     """PlotWidget with a theme, a font scale, a short title and a data-only ``clear()``."""
@@ -220,7 +224,7 @@ class LossPlot(BasePlot):
         self.overflow_line.setVisible(False)
         self._set_title("loss")
         self._value_range.reset()
-        self._anchor.set_bounds(None, None)
+        self._anchor.set_bounds(EMPTY_STEP_RANGE, EMPTY_DECADES)  # fresh axes, nothing old
         settle_range(self.plotItem.vb)
 
     def _scale_label(self) -> None:
@@ -269,6 +273,7 @@ class ProfilePlot(BasePlot):
         self._metric = "\0"
         self._set_metric("")
         self._shown: tuple | None = None  # the arguments of the last set_profile
+        self._empty_layers = 10  # what the empty axes show until a run says
         self._apply_theme()
         self.clear()
 
@@ -279,12 +284,14 @@ class ProfilePlot(BasePlot):
         theory: np.ndarray | None = None,
         theory_label: str = "theory",
         step: int | None = None,
+        note: str = "",
     ) -> None:
-        """Show ``values`` (L,) of ``metric``; ``theory`` (L,) is drawn dashed when given."""
+        """Show ``values`` (L,) of ``metric`` at ``step``; ``theory`` (L,) is drawn dashed when
+        given; ``note`` follows the title (e.g. why another step is shown)."""
         values = np.array(values, dtype=np.float64).ravel()  # copies: kept to spot repeats
         if theory is not None:
             theory = np.array(theory, dtype=np.float64).ravel()
-        shown = (values, theory, metric, theory_label if theory is not None else None, step)
+        shown = (values, theory, metric, theory_label if theory is not None else None, step, note)
         if _same(self._shown, shown):
             return  # nothing new: no work, no repaint
         self._shown = shown
@@ -311,7 +318,7 @@ class ProfilePlot(BasePlot):
         )
         self._set_metric(metric or "value")
         self._set_title(
-            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "")
+            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "") + note
         )
         # The view: every layer drawn, and a value range (markers included) that holds still.
         drawn = np.flatnonzero(ok | zero | overflow) + 1
@@ -331,8 +338,11 @@ class ProfilePlot(BasePlot):
             self._anchor.set_bounds(value_range, layer_range)
         settle_range(self.plotItem.vb)
 
-    def clear(self) -> None:
-        """Remove the data (a new run)."""
+    def clear(self, layers: int | None = None) -> None:
+        """Remove the data (a new run of ``layers`` layers, or as many as before): the axes
+        start afresh."""
+        if layers is not None:
+            self._empty_layers = max(1, int(layers))
         self._shown = None
         for item in (self.measured_curve, self.theory_curve):
             item.setData([], [])
@@ -341,7 +351,11 @@ class ProfilePlot(BasePlot):
         self._update_legend(None, 0, 0)
         self._set_title("")
         self._value_range.reset()
-        self._anchor.set_bounds(None, None)
+        layer_range = (0.5, self._empty_layers + 0.5)
+        if self._layer_axis == "x":
+            self._anchor.set_bounds(layer_range, EMPTY_DECADES)
+        else:
+            self._anchor.set_bounds(EMPTY_DECADES, layer_range)
         settle_range(self.plotItem.vb)
 
     def legend_entries(self) -> list[str]:

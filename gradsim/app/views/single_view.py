@@ -1,7 +1,7 @@
 """The single run's plots: heatmap on the left; loss, layer profile (or the order-to-chaos map)
 and the theory readout on the right.
 
-It draws a ``Recorder``'s rows and the theory it is given; it owns no run and sends nothing.
+It draws the run session's single run as the view state asks; it owns no run and sends nothing.
 """
 
 from __future__ import annotations
@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from gradsim.app.model.session import RunSession
+from gradsim.app.model.view_state import ViewState
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.plots import LossPlot, ProfilePlot
 from gradsim.app.views.themes import Theme
 from gradsim.app.views.theory_readout import TheoryReadout
 from gradsim.engine.config import Config
-from gradsim.engine.recording import Recorder
 
 if TYPE_CHECKING:  # the theory and the map load on first use, after the first paint
     from gradsim.app.views.theory_panel import ChaosMap
@@ -48,14 +49,13 @@ def theory_line(
 class SingleRunView(QSplitter):
     """Every plot of one run, laid out for a 16:9 screen."""
 
-    levelsChanged = Signal(float, float)  # the heatmap's colour levels (decades) moved
-
-    def __init__(self, metric: str, window: int | None) -> None:
+    def __init__(self) -> None:
         super().__init__(Qt.Orientation.Horizontal)
         self.heatmap = HeatmapView()
-        self.heatmap.set_metric(metric)
-        self.heatmap.set_window(window)
-        self.heatmap.levelsChanged.connect(self.levelsChanged.emit)
+        self._generation = -1  # the session's runs last drawn
+        self._metric = ""
+        self._window: int | None = -1  # differs from every real window: the first one applies
+        self._theory_shown: tuple[Config, TheoryProfile | None] | None = None
         self.loss_plot = LossPlot()
         self.profile_plot = ProfilePlot()
         self._chaos_map: ChaosMap | None = None  # built when first shown (~30 ms)
@@ -153,18 +153,79 @@ class SingleRunView(QSplitter):
         total = sum(self.sizes()) or self.width()
         self.setSizes([round(total * share), round(total * (1 - share))])
 
-    def draw(
-        self, history: Recorder, metric: str, window: int | None, theory: TheoryProfile | None
-    ) -> None:
-        steps, values = history.window(metric, window)
+    # -- drawing -----------------------------------------------------------------------------
+    def draw(self, session: RunSession, state: ViewState) -> None:
+        """Show the session's single run as the view state asks (cheap when nothing changed:
+        every plot compares with what it shows)."""
+        history, config = session.histories[0], session.configs[0]
+        if session.generation != self._generation:  # a new run: nothing of the old one stays
+            self._generation = session.generation
+            self.heatmap.clear(config.depth)
+            self.loss_plot.clear()
+            self.profile_plot.clear(config.depth)
+        theory = session.theory(0)
+        shown = self._theory_shown  # profiles hold arrays: compared by identity
+        if shown is None or shown[0] != config or shown[1] is not theory:
+            self._theory_shown = (config, theory)
+            self.set_theory(config, theory)
+        self._follow_state(state)
+        steps, values = history.window(state.metric, state.window)
         self.heatmap.set_data(steps, values)
+        if state.auto_levels:
+            state.show_levels(*self.heatmap.levels())
         self.loss_plot.set_data(history.steps, history.loss)
-        if not len(values):
+        self._draw_profile(steps, values, state, theory)
+
+    def _follow_state(self, state: ViewState) -> None:
+        """Metric, step window and colour levels, from the view state to the heatmap."""
+        heatmap = self.heatmap
+        if state.metric != self._metric:
+            self._metric = state.metric
+            heatmap.set_metric(state.metric)
+        if state.window != self._window:
+            self._window = state.window
+            heatmap.set_window(state.window)
+        if state.auto_levels != heatmap.auto_levels():
+            heatmap.set_auto_levels(state.auto_levels)
+        if not state.auto_levels and state.levels != heatmap.levels():
+            heatmap.set_levels(*state.levels)
+
+    def _draw_profile(
+        self,
+        steps: np.ndarray,
+        values: np.ndarray,
+        state: ViewState,
+        theory: TheoryProfile | None,
+    ) -> None:
+        """The shown step's values across layers (from the heatmap's rows: no copy of the
+        whole history per frame). A step whose values all overflowed has no line to draw:
+        the last step before it that has one stands in, and the title says so (for the
+        exploding seed: step 0's straight line of doublings)."""
+        if not steps.size:
             self.profile_plot.clear()
             return
-        # After an overflow the newest row is all inf/nan: show the last step that still had
-        # numbers (for the exploding seed: step 0's straight line of doublings).
-        usable = np.flatnonzero(np.isfinite(values).any(axis=1))
-        row = int(usable[-1]) if usable.size else len(values) - 1
-        line, label = theory_line(theory, metric, values[row])
-        self.profile_plot.set_profile(values[row], metric, line, label, step=int(steps[row]))
+        row = len(steps) - 1
+        if state.shown_step is not None:
+            row = int(np.clip(np.searchsorted(steps, state.shown_step, side="right") - 1, 0, row))
+        note = ""
+        if not np.isfinite(values[row]).any():
+            usable = np.flatnonzero(np.isfinite(values[: row + 1]).any(axis=1))
+            if usable.size:
+                note = f" (step {int(steps[row])}: every layer inf/nan)"
+                row = int(usable[-1])
+        line, label = theory_line(theory, state.metric, values[row])
+        self.profile_plot.set_profile(
+            values[row], state.metric, line, label, step=int(steps[row]), note=note
+        )
+
+    def export_widget(self, target: str) -> QWidget:
+        """The widget pictured for an export ``target`` (the map or profile comes to the front,
+        so that it is laid out and drawn exactly as on screen)."""
+        if target == "heatmap":
+            return self.heatmap
+        if target == "loss":
+            return self.loss_plot
+        if target not in ("map", "profile"):
+            raise ValueError(f"unknown picture {target!r}")
+        self.show_map(target == "map")
+        return self.chaos_map if target == "map" else self.profile_plot

@@ -6,7 +6,7 @@ import errno
 
 import numpy as np
 import pytest
-from qt_helpers import open_window
+from qt_helpers import config_of, error_box, error_text, history, latest, open_window, state
 
 from gradsim.engine import export
 from gradsim.engine.config import Config
@@ -26,53 +26,57 @@ def window(qtbot):
 
 
 def _train(qtbot, win, steps: int) -> None:
-    win.run_until(steps)
-    qtbot.waitUntil(win.is_idle, timeout=15_000)  # at the step count, or diverged
+    win.session.run_until(steps)
+    qtbot.waitUntil(win.session.is_idle, timeout=15_000)  # at the step count, or diverged
 
 
 def test_save_then_open_reproduces_the_run_bit_for_bit(window, qtbot, tmp_path) -> None:
     _train(qtbot, window, 15)
-    first = {name: window.history.stat(name) for name in STAT_NAMES}
+    first = {name: history(window).stat(name) for name in STAT_NAMES}
     path = tmp_path / "run.toml"
-    assert window.save_config(path)
-    window.load_preset(get_preset("relu-he"))  # something else in between
-    assert window.open_config(path)
-    assert window.config == SMALL
-    qtbot.waitUntil(lambda: window.latest_snapshot.config == SMALL, timeout=5000)
+    assert window.files.save_config(path)
+    window.show_preset(get_preset("relu-he"))  # something else in between
+    assert window.files.open_config(path)
+    assert config_of(window) == SMALL
+    qtbot.waitUntil(
+        lambda: latest(window) is not None and latest(window).config == SMALL, timeout=5000
+    )
     _train(qtbot, window, 15)
     for name in STAT_NAMES:
-        np.testing.assert_array_equal(window.history.stat(name), first[name])
-    assert window.recent_files()[0] == str(path.resolve())
+        np.testing.assert_array_equal(history(window).stat(name), first[name])
+    assert window.files.recent_files()[0] == str(path.resolve())
 
 
 def test_export_data_is_the_run_as_recorded_with_overflows(window, qtbot, tmp_path) -> None:
-    window.load_preset(get_preset("seed-exploding"))
-    qtbot.waitUntil(lambda: window.latest_snapshot.config.depth == 100, timeout=5000)
+    window.show_preset(get_preset("seed-exploding"))
+    qtbot.waitUntil(
+        lambda: latest(window) is not None and latest(window).config.depth == 100, timeout=5000
+    )
     _train(qtbot, window, 5)  # diverges at step 1
     for suffix in (".csv", ".npz", ".json"):
         path = tmp_path / f"run{suffix}"
-        assert window.export_data(path)
+        assert window.files.export_data(path)
         data = read_run(path)
-        assert data.config == window.config and data.recorder.diverged_at == 1
+        assert data.config == config_of(window) and data.recorder.diverged_at == 1
         for name in STAT_NAMES:
-            np.testing.assert_array_equal(data.recorder.stat(name), window.history.stat(name))
+            np.testing.assert_array_equal(data.recorder.stat(name), history(window).stat(name))
         assert not np.isfinite(data.recorder.stat("activation_rms")[-1]).all()
 
 
 def test_unwritable_paths_explain_and_training_goes_on(window, qtbot, tmp_path) -> None:
-    window.controller.set_speed(200.0)
-    window.toggle_play()
-    qtbot.waitUntil(lambda: window.state == "running", timeout=5000)
+    window.view_state.set_speed(200.0)
+    window.session.toggle_play()
+    qtbot.waitUntil(lambda: state(window) == "running", timeout=5000)
     missing = tmp_path / "no-such-folder" / "run.csv"
-    assert not window.export_data(missing)
-    assert window.error_box.isVisible() and "does not exist" in window.error_box.text()
-    window.error_box.close()
-    assert not window.save_config(tmp_path / "no-such-folder" / "x.toml")
-    assert "no-such-folder" in window.error_box.text()
-    before = len(window.history)
-    qtbot.waitUntil(lambda: len(window.history) > before + 5, timeout=10_000)
-    assert window.state == "running"  # nothing stopped, nothing lost
-    window.toggle_play()
+    assert not window.files.export_data(missing)
+    assert error_box(window).isVisible() and "does not exist" in error_text(window)
+    error_box(window).close()
+    assert not window.files.save_config(tmp_path / "no-such-folder" / "x.toml")
+    assert "no-such-folder" in error_text(window)
+    before = len(history(window))
+    qtbot.waitUntil(lambda: len(history(window)) > before + 5, timeout=10_000)
+    assert state(window) == "running"  # nothing stopped, nothing lost
+    window.session.toggle_play()
 
 
 def test_a_failed_write_leaves_the_existing_file_whole(window, qtbot, tmp_path, monkeypatch):
@@ -85,8 +89,8 @@ def test_a_failed_write_leaves_the_existing_file_whole(window, qtbot, tmp_path, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(export, "_write_csv", disk_full)
-    assert not window.export_data(path)
-    assert "No space left on device" in window.error_box.text()
+    assert not window.files.export_data(path)
+    assert "No space left on device" in error_text(window)
     assert path.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir()] == ["run.csv"]  # no temporary file left
 
@@ -94,14 +98,14 @@ def test_a_failed_write_leaves_the_existing_file_whole(window, qtbot, tmp_path, 
 def test_malformed_config_file_is_explained_and_nothing_changes(window, tmp_path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("depth = 0\n")
-    assert not window.open_config(bad)
-    assert "depth" in window.error_box.text() and window.config == SMALL
+    assert not window.files.open_config(bad)
+    assert "depth" in error_text(window) and config_of(window) == SMALL
     broken = tmp_path / "broken.toml"
     broken.write_text("depth = = 3\n")
-    assert not window.open_config(broken)
-    assert "broken.toml" in window.error_box.text()
-    assert not window.open_config(tmp_path / "missing.toml")
-    assert window.config == SMALL
+    assert not window.files.open_config(broken)
+    assert "broken.toml" in error_text(window)
+    assert not window.files.open_config(tmp_path / "missing.toml")
+    assert config_of(window) == SMALL
 
 
 def test_file_menu_keys_and_recent_menu(window, tmp_path) -> None:
@@ -111,12 +115,12 @@ def test_file_menu_keys_and_recent_menu(window, tmp_path) -> None:
     assert window.menuBar().actions()[0].text() == "&File"
     paths = [tmp_path / f"c{i}.toml" for i in range(3)]
     for path in paths:
-        assert window.save_config(path)
-    assert window.recent_files() == [str(p.resolve()) for p in reversed(paths)]
+        assert window.files.save_config(path)
+    assert window.files.recent_files() == [str(p.resolve()) for p in reversed(paths)]
     from PySide6.QtWidgets import QMenu
 
     menu = QMenu()
-    window._fill_recent(menu)
+    window.files.fill_recent(menu)
     assert [a.text() for a in menu.actions()] == ["c2.toml", "c1.toml", "c0.toml"]
 
 
@@ -128,19 +132,21 @@ def test_load_csv_trains_on_the_users_data(window, qtbot, tmp_path) -> None:
         for i, (x, y, z) in enumerate(rng.normal(size=(60, 3)))
     ]
     path.write_text("\n".join(rows) + "\n")
-    assert window.load_csv(path)
-    config = window.config
+    assert window.files.load_csv(path)
+    config = config_of(window)
     assert (config.dataset, config.input_dim, config.output_dim) == ("csv", 3, 3)
     assert config.loss == "cross_entropy" and config.data_path == str(path.resolve())
-    qtbot.waitUntil(lambda: window.latest_snapshot.config == config, timeout=5000)
+    qtbot.waitUntil(
+        lambda: latest(window) is not None and latest(window).config == config, timeout=5000
+    )
     _train(qtbot, window, 5)
-    assert len(window.history) == 5 and np.isfinite(window.history.loss).all()
+    assert len(history(window)) == 5 and np.isfinite(history(window).loss).all()
 
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("a,b,y\n1,2,0\n1,2\n")
-    assert not window.load_csv(ragged)
-    assert "line 3 has 2 values" in window.error_box.text()
-    assert window.config == config  # nothing changed
+    assert not window.files.load_csv(ragged)
+    assert "line 3 has 2 values" in error_text(window)
+    assert config_of(window) == config  # nothing changed
 
 
 def test_export_image_png_and_svg_from_the_window(window, qtbot, tmp_path) -> None:
@@ -150,14 +156,14 @@ def test_export_image_png_and_svg_from_the_window(window, qtbot, tmp_path) -> No
 
     _train(qtbot, window, 5)
     png = tmp_path / "heatmap.png"
-    assert window.export_image_to("heatmap", png, (1600, 900))
+    assert window.files.export_image_to("heatmap", png, (1600, 900))
     image = QImage(str(png))
     assert (image.width(), image.height()) == (1600, 900)
     svg = tmp_path / "window.svg"
-    assert window.export_image_to("window", svg)
+    assert window.files.export_image_to("window", svg)
     assert ET.parse(svg).getroot().tag.endswith("svg")
-    assert not window.export_image_to("window", tmp_path / "x.bmp")
-    assert ".bmp" in window.error_box.text() or "png" in window.error_box.text().lower()
+    assert not window.files.export_image_to("window", tmp_path / "x.bmp")
+    assert ".bmp" in error_text(window) or "png" in error_text(window).lower()
 
 
 def test_copy_image_puts_the_window_on_the_clipboard(window) -> None:
@@ -176,13 +182,13 @@ def test_record_animation_writes_a_gif_and_can_be_cancelled(window, qtbot, tmp_p
 
     _train(qtbot, window, 20)
     gif = tmp_path / "run.gif"
-    assert window.record_animation_to(gif, frames=8, fps=10, size=(480, 270))
+    assert window.files.record_animation_to(gif, frames=8, fps=10, size=(480, 270))
     with Image.open(gif) as image:
         assert image.n_frames == 8 and image.size == (480, 270)
 
     gif.write_bytes(b"keep me")
-    QTimer.singleShot(0, lambda: window.progress_dialog.cancel())  # while it renders
-    assert not window.record_animation_to(gif, frames=20, size=(480, 270))
+    QTimer.singleShot(0, lambda: window.files.progress_dialog.cancel())  # while it renders
+    assert not window.files.record_animation_to(gif, frames=20, size=(480, 270))
     assert gif.read_bytes() == b"keep me"  # cancelled: the old file is untouched
 
 
@@ -223,16 +229,16 @@ def test_menu_commands_through_their_dialogs(window, qtbot, tmp_path, monkeypatc
     with Image.open(tmp_path / "window.png") as png, Image.open(tmp_path / "run.gif") as gif:
         assert png.size == (1920, 1080)
         assert gif.n_frames == 6  # 6 steps recorded, 60 frames asked
-    assert read_run(tmp_path / "data.json").config == window.config
+    assert read_run(tmp_path / "data.json").config == config_of(window)
     answers.append(str(tmp_path / "conf.toml"))
     window.file_actions["open"].trigger()
-    assert window.config == SMALL
+    assert config_of(window) == SMALL
 
     csv = tmp_path / "mine.csv"
     csv.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
     answers.append(str(csv))
     window.file_actions["load_csv"].trigger()
-    assert window.config.dataset == "csv" and window.config.input_dim == 2
+    assert config_of(window).dataset == "csv" and config_of(window).input_dim == 2
     lesson = tmp_path / "talk.toml"
     lesson.write_text('title = "Talk"\n[[scenes]]\ntitle = "One"\ncaption = "c"\n'
                       'preset = "relu-he"\n')  # fmt: skip

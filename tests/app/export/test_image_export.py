@@ -21,7 +21,6 @@ from gradsim.app.export.image_export import (
     export_image,
     render_image,
     scalable_strokes,
-    target_widget,
 )
 from gradsim.cli import main
 from gradsim.engine.presets import get_preset
@@ -36,11 +35,16 @@ SIZES = {
 }
 
 
+def export(window, target, path, size=None):
+    """What File → Export image does: the target's widget, to a file."""
+    return export_image(window.export_widget(target), path, size, **window.files.describe(target))
+
+
 @pytest.fixture
 def window(qtbot):
     win = open_window(qtbot, preset=get_preset("seed-vanishing"))
-    win.run_until(12)
-    qtbot.waitUntil(lambda: (win.draw(), win.is_idle())[1], timeout=10_000)
+    win.session.run_until(12)
+    qtbot.waitUntil(lambda: (win.draw(), win.session.is_idle())[1], timeout=10_000)
     win.draw()
     yield win
     win.close()
@@ -55,7 +59,7 @@ def pixels(image: QImage) -> np.ndarray:
 
 def test_png_of_each_target_has_the_size_asked_for_and_shows_something(window, tmp_path):
     for target in TARGETS:
-        path = export_image(window, target, tmp_path / f"{target}.png", SIZES[target])
+        path = export(window, target, tmp_path / f"{target}.png", SIZES[target])
         image = QImage(str(path))
         assert (image.width(), image.height()) == SIZES[target], target
         rgb = pixels(image)
@@ -66,7 +70,7 @@ def test_png_of_each_target_has_the_size_asked_for_and_shows_something(window, t
 def test_png_is_painted_at_full_resolution_not_enlarged(window) -> None:
     """A 2x picture has detail that no enlargement of the 1x picture has: nearest-neighbour
     enlargement leaves every 2x2 block flat, a smooth one halves the steepness of every edge."""
-    for widget in (window.heatmap, window.profile_plot):
+    for widget in (window.single.heatmap, window.single.profile_plot):
         small = render_image(widget)
         w, h = small.width(), small.height()
         large = pixels(render_image(widget, (2 * w, 2 * h)))
@@ -85,7 +89,7 @@ def test_png_is_painted_at_full_resolution_not_enlarged(window) -> None:
 
 
 def test_plots_are_laid_out_at_the_aspect_asked_for_and_put_back(window) -> None:
-    heatmap = window.heatmap
+    heatmap = window.single.heatmap
     before = heatmap.size()
     rgb = pixels(render_image(heatmap, (1800, 600)))  # far wider than the plot on screen
     assert heatmap.size() == before
@@ -109,7 +113,8 @@ def test_the_window_is_letterboxed_on_its_own_background(window) -> None:
 def test_big_pictures_thicken_the_data_lines_and_put_the_pens_back(window) -> None:
     import pyqtgraph as pg
 
-    curves = [i for i in window.profile_plot.scene().items() if isinstance(i, pg.PlotCurveItem)]
+    profile = window.single.profile_plot
+    curves = [i for i in profile.scene().items() if isinstance(i, pg.PlotCurveItem)]
     widths = [c.opts["pen"].widthF() for c in curves]
     seen = []
     original = image_export._thicken
@@ -123,7 +128,8 @@ def test_big_pictures_thicken_the_data_lines_and_put_the_pens_back(window) -> No
     image_export._thicken = spy
     try:
         render_image(
-            window.profile_plot, (3 * window.profile_plot.width(), 3 * window.profile_plot.height())
+            window.single.profile_plot,
+            (3 * window.single.profile_plot.width(), 3 * window.single.profile_plot.height()),
         )
     finally:
         image_export._thicken = original
@@ -133,11 +139,11 @@ def test_big_pictures_thicken_the_data_lines_and_put_the_pens_back(window) -> No
 
 def test_svg_has_vector_lines_and_text_and_the_heatmap_as_an_image(window, tmp_path) -> None:
     for target in ("heatmap", "window"):
-        path = export_image(window, target, tmp_path / f"{target}.svg")
+        path = export(window, target, tmp_path / f"{target}.svg")
         text = path.read_text(encoding="utf-8")
         root = ET.fromstring(text)
         assert root.tag == f"{SVG}svg"
-        widget = target_widget(window, target)
+        widget = window.export_widget(target)
         assert root.get("viewBox") == f"0 0 {widget.width()} {widget.height()}"
         assert root.find(f"{SVG}title").text == window.windowTitle()
         count = {tag: len(root.findall(f".//{SVG}{tag}")) for tag in ("polyline", "path", "text")}
@@ -148,7 +154,7 @@ def test_svg_has_vector_lines_and_text_and_the_heatmap_as_an_image(window, tmp_p
         assert len(ids) == len(set(ids))
         assert set(re.findall(r"url\(#([^)]+)\)", text)) <= set(ids)
         assert "non-scaling-stroke" not in text  # every stroke scales with the drawing
-    heatmap_origin = window.heatmap.mapTo(window, window.heatmap.rect().topLeft())
+    heatmap_origin = window.single.heatmap.mapTo(window, window.single.heatmap.rect().topLeft())
     placed = f'transform="matrix(1,0,0,1,{heatmap_origin.x()},{heatmap_origin.y()})"'
     assert placed in text  # the heatmap is placed where it sits in the window
 
@@ -175,7 +181,7 @@ def test_scalable_strokes_bakes_plot_transforms_into_the_points() -> None:
 
 def test_copy_puts_the_window_on_the_clipboard(window) -> None:
     QApplication.clipboard().clear()
-    copy_image(window)
+    copy_image(window.export_widget("window"))
     image = QApplication.clipboard().image()
     assert not image.isNull()
     assert (image.width(), image.height()) == (window.width(), window.height())
@@ -185,13 +191,13 @@ def test_bad_requests_say_what_is_wrong_and_write_nothing(window, tmp_path) -> N
     kept = tmp_path / "kept.png"
     kept.write_bytes(b"precious")
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
-        export_image(window, "heatmap", tmp_path / "a.jpg")
+        export(window, "heatmap", tmp_path / "a.jpg")
     with pytest.raises(ValueError, match="unknown picture"):
-        export_image(window, "histogram", tmp_path / "a.png")
+        export(window, "histogram", tmp_path / "a.png")
     with pytest.raises(ValueError, match="7680x4320"):
-        export_image(window, "window", kept, (100_000, 100_000))
+        export(window, "window", kept, (100_000, 100_000))
     with pytest.raises(OSError, match="does not exist"):
-        export_image(window, "loss", tmp_path / "missing" / "a.png")
+        export(window, "loss", tmp_path / "missing" / "a.png")
     assert kept.read_bytes() == b"precious"
     assert sorted(os.listdir(tmp_path)) == ["kept.png"]
 
@@ -200,17 +206,17 @@ def test_a_comparison_offers_its_heatmaps_and_loss_only(qtbot, tmp_path) -> None
     win = open_window(qtbot)
     try:
         runs = [(p.title, p.config) for p in map(get_preset, ("relu-he", "tanh-xavier"))]
-        win.start_comparison(runs, "backprop_grad_rms")
-        view = win.compare.panel.view
-        grid = target_widget(win, "heatmap")
+        win.lecture.start_comparison(runs, "backprop_grad_rms")
+        view = win.compare_view
+        grid = win.export_widget("heatmap")
         assert all(grid.isAncestorOf(h) for h in view.heatmaps)
         assert grid.isAncestorOf(view.color_bar)
-        assert target_widget(win, "loss") is view.loss_plot
+        assert win.export_widget("loss") is view.loss_plot
         for target in ("profile", "map"):
             with pytest.raises(ValueError, match="comparison"):
-                export_image(win, target, tmp_path / "a.png")
+                export(win, target, tmp_path / "a.png")
         assert (
-            QImage(str(export_image(win, "heatmap", tmp_path / "c.png", (800, 450)))).width() == 800
+            QImage(str(export(win, "heatmap", tmp_path / "c.png", (800, 450)))).width() == 800
         )
     finally:
         win.close()

@@ -8,13 +8,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from gradsim.app.compare_panel import ComparePanel
 from gradsim.app.inputs.compare_dialog import CompareDialog
-from gradsim.app.model.worker import running_threads
+from gradsim.app.model.session import RunSession, RunSpec
+from gradsim.app.model.view_state import ViewState
 from gradsim.app.views.colors import VIRIDIS_LUT, LevelTracker, colorize, log_values
+from gradsim.app.views.compare_view import CompareView
 from gradsim.app.views.themes import DEFAULT_THEME
 from gradsim.engine.config import Config
 from gradsim.engine.presets import get_preset, list_presets
+from gradsim.engine.protocol import RunState
 from gradsim.engine.simulation import Simulation
 
 SMALL = Config(depth=6, width=16, input_dim=4, output_dim=2, activation="tanh", seed=5)
@@ -33,42 +35,66 @@ FADING = Config(
 EXPLODING = get_preset("seed-exploding").config  # 100 x 8 linear, W = 2I: diverges at step 1
 
 
+class Comparison:
+    """What the window does for a comparison, without the window: a run session, a view
+    state, and a comparison view drawing them (as the frame timer would)."""
+
+    def __init__(self, qtbot) -> None:
+        self.qtbot = qtbot
+        self.session = RunSession()
+        self.state = ViewState()
+        self.view: CompareView | None = None
+
+    def start(self, runs, metric: str) -> None:
+        self.session.start([RunSpec(label, config) for label, config in runs])
+        self.state.set_metric(metric)
+        self.view = CompareView(self.session.labels)
+        self.qtbot.addWidget(self.view)
+        self.view.resize(1200, 700)
+        self.view.show()
+
+    def draw(self) -> None:
+        self.session.poll()
+        self.view.draw(self.session, self.state)
+
+    def settle(self, timeout: int = 10_000) -> None:
+        """Draw until every run is idle (at its target, or diverged)."""
+
+        def idle() -> bool:
+            self.draw()
+            return self.session.is_idle()
+
+        self.qtbot.waitUntil(idle, timeout=timeout)
+        self.draw()
+
+    @property
+    def step_counts(self) -> list[int]:
+        return [s.step_count for s in self.session.snapshots]
+
+
 @pytest.fixture
 def panel(qtbot):
-    widget = ComparePanel()
-    qtbot.addWidget(widget)
-    widget.resize(1200, 700)
-    widget.show()
-    yield widget
-    widget.stop()
-
-
-def _settle(panel: ComparePanel, qtbot, timeout: int = 10_000) -> None:
-    """Draw until every run is idle (at its target, or diverged), as the frame timer would."""
-
-    def idle() -> bool:
-        panel.draw()
-        return panel.is_idle()
-
-    qtbot.waitUntil(idle, timeout=timeout)
-    panel.draw()
+    comparison = Comparison(qtbot)
+    yield comparison
+    comparison.session.stop()
 
 
 def test_runs_step_in_lockstep_and_each_records_its_own_run(panel, qtbot) -> None:
     relu = SMALL.replace(activation="relu", init="he_normal")
     panel.start([("tanh", SMALL), ("relu", relu)], "backprop_grad_rms")
-    panel.set_speed(float("inf"))
+    session = panel.session
+    session.set_speed(float("inf"))
     for _ in range(3):  # pressed quickly: the worker has reported none of them yet
-        panel.step()
-    _settle(panel, qtbot)
+        session.step()
+    panel.settle()
     assert panel.step_counts == [3, 3]
-    assert [h.steps.tolist() for h in panel.histories] == [[0, 1, 2], [0, 1, 2]]
+    assert [h.steps.tolist() for h in session.histories] == [[0, 1, 2], [0, 1, 2]]
 
-    panel.play_until(20)
-    _settle(panel, qtbot)
-    assert panel.step_counts == [20, 20] and panel.states == ["paused", "paused"]
-    assert [h.steps.tolist() for h in panel.histories] == [list(range(20))] * 2
-    for config, history in zip((SMALL, relu), panel.histories, strict=True):
+    session.run_until(20)
+    panel.settle()
+    assert panel.step_counts == [20, 20] and session.states == [RunState.PAUSED] * 2
+    assert [h.steps.tolist() for h in session.histories] == [list(range(20))] * 2
+    for config, history in zip((SMALL, relu), session.histories, strict=True):
         reference = Simulation(config)
         reference.run(20)
         expected = reference.recorder.arrays()
@@ -78,16 +104,16 @@ def test_runs_step_in_lockstep_and_each_records_its_own_run(panel, qtbot) -> Non
         )
 
     # One loss line per run, in the theme's run colours, with the labels in the legend.
-    plot = panel.loss_plot
-    assert panel.labels == ["tanh", "relu"] and plot.legend_entries() == ["tanh", "relu"]
+    plot = panel.view.loss_plot
+    assert session.labels == ["tanh", "relu"] and plot.legend_entries() == ["tanh", "relu"]
     assert len(plot.curves) == 2
-    for i, (curve, history) in enumerate(zip(plot.curves, panel.histories, strict=True)):
+    for i, (curve, history) in enumerate(zip(plot.curves, session.histories, strict=True)):
         np.testing.assert_array_equal(curve.yData, history.loss)
         assert curve.opts["pen"].color().getRgb()[:3] == DEFAULT_THEME.series[i]
 
-    panel.reset()
-    _settle(panel, qtbot)
-    assert panel.step_counts == [0, 0] and [len(h) for h in panel.histories] == [0, 0]
+    session.reset()
+    panel.settle()
+    assert panel.step_counts == [0, 0] and [len(h) for h in session.histories] == [0, 0]
 
 
 def test_heatmaps_share_one_colour_scale(panel, qtbot) -> None:
@@ -95,97 +121,73 @@ def test_heatmaps_share_one_colour_scale(panel, qtbot) -> None:
     steady = FADING.replace(init_gain=1.0)
     metric = "activation_rms"
     panel.start([("gain 0.5", FADING), ("gain 0.5, slower", slower), ("gain 1", steady)], metric)
-    panel.play_until(4)
-    _settle(panel, qtbot)
-    values = [h.stat(metric) for h in panel.histories]
+    panel.session.run_until(4)
+    panel.settle()
+    view, histories = panel.view, panel.session.histories
+    values = [h.stat(metric) for h in histories]
     logs = [log_values(v) for v in values]
     # The premise: each run on its own scale would get different levels.
     own = {LevelTracker().update(logs[0]), LevelTracker().update(logs[2])}
     assert len(own) == 2
 
-    levels = panel.levels()
-    assert all(heatmap.levels() == levels for heatmap in panel.heatmaps)
+    levels = view.levels()
+    assert panel.state.levels == levels  # the toolbar shows what the view chose
+    assert all(heatmap.levels() == levels for heatmap in view.heatmaps)
     every = np.concatenate([log.ravel() for log in logs])
     assert levels[0] <= every.min() and every.max() <= levels[1]
-    for heatmap, history, value in zip(panel.heatmaps, panel.histories, values, strict=True):
+    for heatmap, history, value in zip(view.heatmaps, histories, values, strict=True):
         rows = np.searchsorted(history.steps, heatmap.displayed_steps())
         expected = colorize(value[rows].T, *levels, VIRIDIS_LUT)
         np.testing.assert_array_equal(heatmap.displayed_rgba(), expected)
     # Equal values look equal across heatmaps: step 0 of the first two runs.
     np.testing.assert_array_equal(values[0][0], values[1][0])
-    first, second = (heatmap.displayed_rgba() for heatmap in panel.heatmaps[:2])
+    first, second = (heatmap.displayed_rgba() for heatmap in view.heatmaps[:2])
     np.testing.assert_array_equal(first[:, 0], second[:, 0])
 
     # A pinned range applies to every heatmap, and automatic levels come back.
-    seen: list[tuple[float, float]] = []
-    panel.view.levelsChanged.connect(lambda lo, hi: seen.append((lo, hi)))
-    panel.set_levels(-12.0, 2.0)
-    assert seen == [(-12.0, 2.0)]
-    assert all(heatmap.levels() == (-12.0, 2.0) for heatmap in panel.heatmaps)
-    panel.set_auto_levels(True)
+    panel.state.pin_levels(-12.0, 2.0)
     panel.draw()
-    assert panel.levels() == levels and panel.heatmaps[2].levels() == levels
+    assert all(heatmap.levels() == (-12.0, 2.0) for heatmap in view.heatmaps)
+    assert view.color_bar.bar.levels() == (-12.0, 2.0)
+    panel.state.set_auto_levels(True)
+    panel.draw()
+    assert view.levels() == levels and view.heatmaps[2].levels() == levels
 
 
 def test_a_diverging_run_leaves_the_others_running(panel, qtbot) -> None:
     panel.start([("W = 2I", EXPLODING), ("tanh", SMALL)], "backprop_grad_rms")
-    panel.set_speed(float("inf"))
-    panel.play_until(12)
-    _settle(panel, qtbot)
-    exploded, fine = panel.histories
-    assert panel.states == ["diverged", "paused"] and panel.step_counts == [2, 12]
+    session = panel.session
+    session.set_speed(float("inf"))
+    session.run_until(12)
+    panel.settle()
+    exploded, fine = session.histories
+    assert session.states == [RunState.DIVERGED, RunState.PAUSED]
+    assert panel.step_counts == [2, 12]
     assert exploded.steps.tolist() == [0, 1] and exploded.diverged_at == 1
     assert fine.steps.tolist() == list(range(12)) and fine.diverged_at is None
-    assert "diverged at step 1" in panel.view.titles[0].text().replace("&nbsp;", " ")
-    assert "diverged" not in panel.view.titles[1].text()
-    assert panel.loss_plot.legend_entries()[0] == "W = 2I (inf/nan from step 1)"
-    assert panel.loss_plot.overflow_lines[0].isVisible()
-    assert not panel.loss_plot.overflow_lines[1].isVisible()
-    assert not panel.is_playing()
+    titles = [title.text().replace("&nbsp;", " ") for title in panel.view.titles]
+    assert "diverged at step 1" in titles[0] and "diverged" not in titles[1]
+    assert "step 11" in titles[1]  # the newest recorded step, as the heatmap's last column
+    loss = panel.view.loss_plot
+    assert loss.legend_entries()[0] == "W = 2I (inf/nan from step 1)"
+    assert loss.overflow_lines[0].isVisible() and not loss.overflow_lines[1].isVisible()
+    assert not session.playing
 
-    panel.step()  # only the live run moves
-    _settle(panel, qtbot)
+    session.step()  # only the live run moves
+    panel.settle()
     assert panel.step_counts == [2, 13]
 
 
 def test_an_error_shows_for_its_run_only(panel, qtbot) -> None:
     huge = Config(depth=2000, width=4096)  # 268 GB of weights: refused at once
     panel.start([("small", SMALL), ("huge", huge)], "backprop_grad_rms")
-    panel.play_until(3)
-    _settle(panel, qtbot)
+    panel.session.run_until(3)
+    panel.settle()
     assert panel.step_counts == [3, 0]
-    assert panel.errors[0] is None and "memory" in panel.errors[1]
-    assert "memory" in panel.view.titles[1].text() and "memory" not in panel.view.titles[0].text()
-
-
-def test_stop_leaves_no_process_or_thread(qtbot) -> None:
-    widget = ComparePanel()
-    qtbot.addWidget(widget)
-    widget.start([("a", SMALL), ("b", SMALL.replace(seed=6))], "backprop_grad_rms")
-    widget.set_speed(float("inf"))
-    widget.play()
-    qtbot.waitUntil(lambda: widget.draw() or widget.is_playing(), timeout=5000)
-    widget.stop()
-    assert running_threads() == []
-    widget.stop()  # twice is harmless
-    assert not widget.is_playing() and widget.is_idle()
-
-
-@pytest.mark.parametrize(
-    ("runs", "metric"),
-    [
-        ([("only", SMALL)], "backprop_grad_rms"),
-        ([(str(i), SMALL) for i in range(5)], "backprop_grad_rms"),
-        ([("a", SMALL), ("b", "not a config")], "backprop_grad_rms"),
-        ([("a", SMALL), ("b", SMALL)], "no_such_metric"),
-    ],
-)
-def test_start_rejects_bad_runs_before_starting_anything(qtbot, runs, metric) -> None:
-    widget = ComparePanel()
-    qtbot.addWidget(widget)
-    with pytest.raises(ValueError):
-        widget.start(runs, metric)
-    assert widget.controller is None and running_threads() == []
+    errors = panel.session.errors
+    assert errors[0] is None and "memory" in errors[1]
+    titles = panel.view.titles
+    assert "memory" in titles[1].text() and "memory" not in titles[0].text()
 
 
 # -- the dialog ---------------------------------------------------------------------------------

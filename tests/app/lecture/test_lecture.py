@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from qt_helpers import open_window
+from qt_helpers import config_of, error_box, error_text, history, open_window, state
 
 from gradsim.app.lecture.presentation import presentation_scale
 from gradsim.app.main_window import MainWindow
@@ -40,8 +40,8 @@ def _small_lesson(tmp_path) -> Lesson:
 def _shows(win: MainWindow, lesson: Lesson, index: int) -> bool:
     scene = lesson.scenes[index]
     return (
-        win.config == scene.config
-        and win.metric == scene.metric
+        config_of(win) == scene.config
+        and win.view_state.metric == scene.metric
         and win.caption_bar.title_text() == scene.title
         and win.caption_bar.caption_text() == scene.caption
         and win.caption_bar.counter_text() == f"{index + 1} / {len(lesson.scenes)}"
@@ -50,22 +50,22 @@ def _shows(win: MainWindow, lesson: Lesson, index: int) -> bool:
 
 def test_lesson_keys_move_forward_and_back_with_captions(window, qtbot, tmp_path) -> None:
     lesson = _small_lesson(tmp_path)
-    window.start_lesson(lesson)
+    window.lecture.start_lesson(lesson)
     assert _shows(window, lesson, 0)
     # The first scene opens on 7 steps already trained, then pauses.
-    qtbot.waitUntil(lambda: window.is_idle() and len(window.history) == 7, timeout=10_000)
-    assert window.state == "paused"
+    qtbot.waitUntil(lambda: window.session.is_idle() and len(history(window)) == 7, timeout=10_000)
+    assert state(window) == "paused"
 
     qtbot.keyClick(window, Qt.Key.Key_PageDown)  # what a presentation clicker sends
     assert _shows(window, lesson, 1)
     qtbot.keyClick(window, Qt.Key.Key_N)
     assert _shows(window, lesson, 2)
-    qtbot.waitUntil(lambda: window.state == "running", timeout=10_000)  # "play = true"
+    qtbot.waitUntil(lambda: state(window) == "running", timeout=10_000)  # "play = true"
     qtbot.keyClick(window, Qt.Key.Key_N)  # past the end: stays on the last scene
     assert _shows(window, lesson, 2)
     qtbot.keyClick(window, Qt.Key.Key_PageUp)
     assert _shows(window, lesson, 1)
-    qtbot.waitUntil(lambda: window.is_idle() and window.state == "paused", timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.is_idle() and state(window) == "paused", timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_P)
     assert _shows(window, lesson, 0)
     qtbot.keyClick(window, Qt.Key.Key_P)  # before the start: stays on the first scene
@@ -74,15 +74,15 @@ def test_lesson_keys_move_forward_and_back_with_captions(window, qtbot, tmp_path
 
 def test_caption_bar_buttons_and_leaving_the_lesson(window, qtbot, tmp_path) -> None:
     lesson = _small_lesson(tmp_path)
-    window.start_lesson(lesson, 1)
+    window.lecture.start_lesson(lesson, 1)
     assert _shows(window, lesson, 1)
     window.caption_bar.nextRequested.emit()
     assert _shows(window, lesson, 2)
-    window.leave_lesson()
+    window.lecture.leave_lesson()
     assert window.caption_bar.counter_text() == ""
-    assert window.config == lesson.scenes[2].config  # the run stays
+    assert config_of(window) == lesson.scenes[2].config  # the run stays
     qtbot.keyClick(window, Qt.Key.Key_PageUp)  # no lesson: the key does nothing
-    assert window.config == lesson.scenes[2].config
+    assert config_of(window) == lesson.scenes[2].config
 
 
 def test_bundled_lesson_opens_from_the_menu(window) -> None:
@@ -94,21 +94,21 @@ def test_bundled_lesson_opens_from_the_menu(window) -> None:
 
 
 def test_malformed_lesson_file_is_explained_and_the_run_is_kept(window, tmp_path) -> None:
-    before = window.config
+    before = config_of(window)
     bad = tmp_path / "bad.toml"
     bad.write_text(
         'title = "Bad"\n[[scenes]]\ntitle = "Fine"\ncaption = "ok"\npreset = "relu-he"\n'
         '[[scenes]]\ntitle = "Broken"\ncaption = "no"\npreset = "relu-he"\nmetric = "nope"\n',
         encoding="utf-8",
     )
-    assert not window.open_lesson_file(bad)
-    box = window.error_box
+    assert not window.lecture.open_lesson_file(bad)
+    box = error_box(window)
     assert box is not None and box.isVisible()
     assert "scene 2" in box.text() and "Broken" in box.text() and "metric" in box.text()
-    assert window.config == before and not window.lessons.active
+    assert config_of(window) == before and not window.lessons.active
     box.close()
-    assert not window.open_lesson_file(tmp_path / "missing.toml")
-    assert "missing.toml" in window.error_box.text()
+    assert not window.lecture.open_lesson_file(tmp_path / "missing.toml")
+    assert "missing.toml" in error_text(window)
 
 
 def test_f5_enters_presentation_mode_and_esc_leaves(window, qtbot) -> None:
@@ -117,17 +117,17 @@ def test_f5_enters_presentation_mode_and_esc_leaves(window, qtbot) -> None:
     assert window.presentation.active and window.isFullScreen()
     for chrome in (window.controls_dock, window.toolbar.bar, window.statusBar(), window.menuBar()):
         assert not chrome.isVisible()
-    assert window.theme.projector and window.theme.background == "#000000"
+    assert window.look().projector and window.look().background == "#000000"
     # The transport keys still work with the toolbar hidden.
-    window.controller.set_speed(float("inf"))
+    window.view_state.set_speed(float("inf"))
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window.state == "running", timeout=5000)
+    qtbot.waitUntil(lambda: state(window) == "running", timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window.state == "paused", timeout=5000)
+    qtbot.waitUntil(lambda: state(window) == "paused", timeout=5000)
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.presentation.active and not window.isFullScreen()
     assert window.controls_dock.isVisible() and window.toolbar.bar.isVisible()
-    assert window.theme == DARK
+    assert window.look() == DARK
     qtbot.keyClick(window, Qt.Key.Key_F11)  # the other usual full-screen key
     assert window.presentation.active
     qtbot.keyClick(window, Qt.Key.Key_F11)
@@ -138,10 +138,10 @@ def test_presentation_fonts_are_readable_at_1080p(window) -> None:
     window.resize(1920, 1080)
     window.presentation.set_active(True, fullscreen=False)
     assert window.caption_bar.caption_pixel_size() >= 24
-    axis = window.heatmap._plot.getAxis("bottom")
+    axis = window.single.heatmap._plot.getAxis("bottom")
     tick_px = axis.style["tickFont"].pointSizeF() * 96 / 72
     assert tick_px >= 24
-    assert window.profile_plot.theme.line_width >= 2 * DARK.line_width  # thicker lines
+    assert window.single.profile_plot.theme.line_width >= 2 * DARK.line_width  # thicker lines
     window.presentation.set_active(False)
     assert window.caption_bar.caption_pixel_size() < 24
     assert presentation_scale(540) == 1.0
@@ -152,22 +152,22 @@ def test_light_and_dark_themes_recolour_the_plots(window) -> None:
     def background(widget) -> str:
         return QColor(widget.backgroundBrush().color()).name()
 
-    window.set_theme("light")
-    assert window.theme == LIGHT
-    assert background(window.heatmap) == LIGHT.background
-    assert background(window.loss_plot) == LIGHT.background
+    window.view_state.set_theme("light")
+    assert window.look() == LIGHT
+    assert background(window.single.heatmap) == LIGHT.background
+    assert background(window.single.loss_plot) == LIGHT.background
     assert window.menus.theme_actions["light"].isChecked()
-    window.set_theme("dark")
-    assert background(window.profile_plot) == DARK.background
+    window.view_state.set_theme("dark")
+    assert background(window.single.profile_plot) == DARK.background
     assert window.menus.theme_actions["dark"].isChecked()
 
 
 def test_theme_is_remembered(qtbot) -> None:
     first = MainWindow(preset=get_preset("relu-he"))
     qtbot.addWidget(first)
-    first.set_theme("light")
+    first.view_state.set_theme("light")
     first.close()
     second = MainWindow()
     qtbot.addWidget(second)
-    assert second.theme == LIGHT
+    assert second.look() == LIGHT
     second.close()

@@ -7,6 +7,7 @@ import pytest
 
 from gradsim.app.model.worker import Snapshot, SnapshotHub, TrainingController, running_threads
 from gradsim.engine.config import Config
+from gradsim.engine.protocol import RunState
 from gradsim.engine.simulation import Simulation
 from gradsim.engine.stats import STAT_NAMES, StepStats
 
@@ -37,10 +38,12 @@ def _collect(ctrl: TrainingController, qtbot, until, timeout: int = 10_000) -> l
 
 
 def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> None:
-    controller.reset(SMALL)
+    controller.reset([SMALL], generation=1)
     controller.set_speed(float("inf"))
-    controller.play_until(40)
-    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "paused" and len(rows) >= 40)
+    controller.play(until=40)
+    snaps = _collect(
+        controller, qtbot, lambda rows, s: s.state == RunState.PAUSED and len(rows) >= 40
+    )
     rows = [row for snap in snaps for row in snap.rows]
     assert [row.step for row in rows] == list(range(40))
     reference = Simulation(SMALL, record=False)
@@ -52,12 +55,12 @@ def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> No
 
 
 def test_step_takes_exactly_one(controller, qtbot) -> None:
-    controller.reset(SMALL)
+    controller.reset([SMALL], generation=1)
     controller.step()
     controller.step()
     snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 2)
     assert [row.step for snap in snaps for row in snap.rows] == [0, 1]
-    assert snaps[-1].state == "paused"
+    assert snaps[-1].state is RunState.PAUSED
 
 
 # 100 linear layers, W = 2I: diverges at step 1.
@@ -75,20 +78,20 @@ EXPLODING = Config(
 
 def test_divergence_stops_the_run(controller, qtbot) -> None:
     exploding = EXPLODING
-    controller.reset(exploding)
+    controller.reset([exploding], generation=1)
     controller.set_speed(float("inf"))
     controller.play()
-    snaps = _collect(controller, qtbot, lambda rows, s: s.state == "diverged")
+    snaps = _collect(controller, qtbot, lambda rows, s: s.state == RunState.DIVERGED)
     rows = [row for snap in snaps for row in snap.rows]
     assert [row.step for row in rows] == [0, 1] and rows[-1].diverged
     controller.play()  # ignored once diverged
     qtbot.wait(50)
     later = controller.hub.take()
-    assert later is None or (later.state == "diverged" and not later.rows)
+    assert later is None or (later.state is RunState.DIVERGED and not later.rows)
 
 
 def test_live_settings_do_not_restart(controller, qtbot) -> None:
-    controller.reset(SMALL)
+    controller.reset([SMALL], generation=1)
     controller.step()
     _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
     controller.set_live({"learning_rate": 0.5})
@@ -97,9 +100,9 @@ def test_live_settings_do_not_restart(controller, qtbot) -> None:
 
 
 def test_reset_starts_a_new_generation(controller, qtbot) -> None:
-    controller.reset(SMALL)
+    controller.reset([SMALL], generation=1)
     controller.step()
-    controller.reset(SMALL.replace(depth=3))
+    controller.reset([SMALL.replace(depth=3)], generation=2)
     snaps = _collect(controller, qtbot, lambda rows, s: s.generation == 2)
     assert snaps[-1].config.depth == 3 and snaps[-1].step_count == 0
     assert snaps[-1].theory is not None and snaps[-1].theory.available
@@ -107,7 +110,7 @@ def test_reset_starts_a_new_generation(controller, qtbot) -> None:
 
 def test_stop_ends_the_thread_while_running_flat_out(qtbot) -> None:
     ctrl = TrainingController()
-    ctrl.reset(Config(depth=30, width=64))
+    ctrl.reset([Config(depth=30, width=64)], generation=1)
     ctrl.set_speed(float("inf"))
     ctrl.play()
     qtbot.wait(200)
@@ -124,7 +127,7 @@ def _snapshot(gen: int, steps: list[int], **extra) -> Snapshot:
         config=SMALL,
         rows=rows,
         step_count=len(steps),
-        state="running",
+        state=RunState.RUNNING,
         steps_per_second=1.0,
         input_second_moment=1.0,
         **extra,
@@ -148,7 +151,7 @@ def test_hub_accumulates_rows_and_drops_old_generations() -> None:
 
 def test_stop_before_the_process_started(qtbot) -> None:
     ctrl = TrainingController()
-    ctrl.reset(SMALL)
+    ctrl.reset([SMALL], generation=1)
     assert ctrl.stop(1000)  # no event loop turn yet: the process never started
     assert running_threads() == []
 
@@ -156,9 +159,9 @@ def test_stop_before_the_process_started(qtbot) -> None:
 def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> None:
     exploding = EXPLODING
     configs = (SMALL, exploding, SMALL.replace(activation="relu"))
-    controller.reset_runs(configs)
+    controller.reset(configs, generation=1)
     controller.set_speed(float("inf"))
-    controller.play_until(30)
+    controller.play(until=30)
     rows: list[list[int]] = [[], [], []]
     latest: list[Snapshot] = []
 
@@ -166,16 +169,17 @@ def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> No
         taken = controller.hub.take_all()
         if taken is not None:
             assert [s.run for s in taken] == [0, 1, 2]
-            live = [s.step_count for s in taken if s.state != "diverged"]
+            live = [s.step_count for s in taken if s.state is not RunState.DIVERGED]
             assert len(set(live)) == 1  # the UI never sees one run ahead of another
             for steps, snap in zip(rows, taken, strict=True):
                 steps.extend(row.step for row in snap.rows)
             latest[:] = taken
-        return bool(latest) and all(s.state != "running" for s in latest) and len(rows[0]) == 30
+        stopped = all(s.state is not RunState.RUNNING for s in latest)
+        return bool(latest) and stopped and len(rows[0]) == 30
 
     qtbot.waitUntil(done, timeout=10_000)
     assert [s.config for s in latest] == list(configs)
-    assert [s.state for s in latest] == ["paused", "diverged", "paused"]
+    assert [s.state for s in latest] == [RunState.PAUSED, RunState.DIVERGED, RunState.PAUSED]
     assert rows == [list(range(30)), [0, 1], list(range(30))]
     assert all(s.theory is not None for s in latest)  # each run keeps its own theory
     assert latest[0].theory is not latest[2].theory

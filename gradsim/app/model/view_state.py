@@ -1,0 +1,170 @@
+"""How the runs are shown: one evented record the toolbar and menus write and the views read.
+
+Metric, step window, colour levels (and whether they follow the data), theme, font scale,
+speed and the step being shown live here and nowhere else. Each setter emits ``changed`` with
+the field's name, only when the value really changes, so a view redraws once per change and a
+control that mirrors the state never loops back into it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+
+from PySide6.QtCore import QObject, Signal
+
+from gradsim.engine.stats import STAT_NAMES
+
+DEFAULT_METRIC = "backprop_grad_rms"
+DEFAULT_SPEED = 30.0  # steps per second
+DEFAULT_WINDOW = 500  # steps the heatmap shows while following the newest
+DEFAULT_LEVELS = (-3.0, 3.0)  # decades, before any data
+THEME_NAMES = ("dark", "light")
+
+
+@dataclass(frozen=True)
+class View:
+    """The values themselves (what the settings store, and what a test compares)."""
+
+    metric: str = DEFAULT_METRIC
+    window: int | None = DEFAULT_WINDOW  # None: the whole run
+    auto_levels: bool = True
+    levels: tuple[float, float] = DEFAULT_LEVELS  # decades; pinned unless auto_levels
+    theme: str = "dark"
+    font_scale: float = 1.0  # presentation mode enlarges every text
+    speed: float = DEFAULT_SPEED  # math.inf: as fast as possible
+    shown_step: int | None = None  # None: the newest step
+
+
+class ViewState(QObject):
+    """The one view state of the window; see the module notes."""
+
+    changed = Signal(str)  # the name of the field that changed
+
+    def __init__(self, view: View | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._view = view or View()
+
+    @property
+    def view(self) -> View:
+        return self._view
+
+    def _update(self, view: View, name: str) -> None:
+        if view != self._view:
+            self._view = view
+            self.changed.emit(name)
+
+    # -- reading -----------------------------------------------------------------------------
+    @property
+    def metric(self) -> str:
+        return self._view.metric
+
+    @property
+    def window(self) -> int | None:
+        return self._view.window
+
+    @property
+    def auto_levels(self) -> bool:
+        return self._view.auto_levels
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return self._view.levels
+
+    @property
+    def theme(self) -> str:
+        return self._view.theme
+
+    @property
+    def font_scale(self) -> float:
+        return self._view.font_scale
+
+    @property
+    def speed(self) -> float:
+        return self._view.speed
+
+    @property
+    def shown_step(self) -> int | None:
+        return self._view.shown_step
+
+    # -- writing -----------------------------------------------------------------------------
+    def set_metric(self, name: str) -> None:
+        if name not in STAT_NAMES:
+            raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(STAT_NAMES)}")
+        self._update(replace(self._view, metric=name), "metric")
+
+    def set_window(self, steps: int | None) -> None:
+        window = None if steps is None else max(1, int(steps))
+        self._update(replace(self._view, window=window), "window")
+
+    def set_auto_levels(self, on: bool) -> None:
+        """Follow the data, or keep the levels where they are now (pinned)."""
+        self._update(replace(self._view, auto_levels=bool(on)), "auto_levels")
+
+    def pin_levels(self, lo: float, hi: float) -> None:
+        """Fix the colour range to [lo, hi] decades (automatic levels off)."""
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise ValueError(f"need finite lo < hi, got {lo}, {hi}")
+        self.set_auto_levels(False)
+        self._update(replace(self._view, levels=(float(lo), float(hi))), "levels")
+
+    def show_levels(self, lo: float, hi: float) -> None:
+        """The levels automatic colouring chose (a view reports them; auto stays on)."""
+        self._update(replace(self._view, levels=(float(lo), float(hi))), "levels")
+
+    def set_theme(self, name: str) -> None:
+        if name not in THEME_NAMES:
+            raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEME_NAMES)}")
+        self._update(replace(self._view, theme=name), "theme")
+
+    def set_font_scale(self, scale: float) -> None:
+        self._update(replace(self._view, font_scale=float(scale)), "font_scale")
+
+    def set_speed(self, steps_per_second: float) -> None:
+        if not steps_per_second > 0:
+            raise ValueError(f"speed must be > 0 steps/s, got {steps_per_second}")
+        self._update(replace(self._view, speed=float(steps_per_second)), "speed")
+
+    def show_step(self, step: int | None) -> None:
+        """Show a recorded step (None: follow the newest)."""
+        shown = None if step is None else int(step)
+        self._update(replace(self._view, shown_step=shown), "shown_step")
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, object]:
+        """The lasting choices (not the font scale or the step shown: those are per session)."""
+        saved = asdict(self._view)
+        for transient in ("font_scale", "shown_step"):
+            saved.pop(transient)
+        return saved
+
+    def restore(self, saved: Mapping[str, object]) -> None:
+        """Apply what ``to_dict`` stored; values that do not fit (an older version, an edited
+        file) are skipped, one by one."""
+        setters = {
+            "metric": lambda v: self.set_metric(str(v)),
+            "window": lambda v: self.set_window(None if v is None else int(str(v))),
+            "auto_levels": lambda v: self.set_auto_levels(_boolean(v)),
+            "theme": lambda v: self.set_theme(str(v)),
+            "speed": lambda v: self.set_speed(float(str(v))),
+        }
+        for name in (f.name for f in fields(View)):
+            if name in saved and name in setters:
+                try:
+                    setters[name](saved[name])
+                except (TypeError, ValueError):
+                    continue
+        levels = saved.get("levels")
+        if not self.auto_levels and isinstance(levels, (list, tuple)) and len(levels) == 2:
+            try:
+                self.pin_levels(float(levels[0]), float(levels[1]))
+            except (TypeError, ValueError):
+                self.set_auto_levels(True)
+
+
+def _boolean(value: object) -> bool:
+    """QSettings hands INI booleans back as the strings "true" / "false"."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
