@@ -62,9 +62,10 @@ class MainWindow(QMainWindow):
         self.view_state = ViewState(View(), self)
         if self._settings is not None:
             self.view_state.restore(self._settings.last_view())
-        self.session = RunSession(self, self.view_state.speed)
+        self.session = RunSession(self, self.view_state.view.speed)
         first, lesson_scene = self._first_run(config, preset, lesson)
         self._dirty = True
+        self._dock_hidden_by_mode = False
         self.compare_view: CompareView | None = None
         self.setWindowTitle("gradsim")
         self._build(first.config)
@@ -110,7 +111,9 @@ class MainWindow(QMainWindow):
         self.controls_dock = QDockWidget("Settings", self)
         self.controls_dock.setObjectName("settings-dock")
         self.controls_dock.setWidget(self.controls)
-        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        features = QDockWidget.DockWidgetFeature
+        # Closable: View → Settings panel (its toggle action) hides and shows it.
+        self.controls_dock.setFeatures(features.DockWidgetMovable | features.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
         self.caption_bar = CaptionBar()
         self.banner = DivergenceBanner()
@@ -215,7 +218,7 @@ class MainWindow(QMainWindow):
             from gradsim.app.views.compare_view import CompareView
 
             self.compare_view = CompareView(self.session.labels, self.look())
-            self.compare_view.set_font_scale(self.view_state.font_scale)
+            self.compare_view.set_font_scale(self.view_state.view.font_scale)
             self.stack.addWidget(self.compare_view)
             self.view = self.compare_view
         else:
@@ -242,7 +245,7 @@ class MainWindow(QMainWindow):
 
     def _on_view_changed(self, name: str) -> None:
         if name == "speed":
-            self.session.set_speed(self.view_state.speed)
+            self.session.set_speed(self.view_state.view.speed)
         elif name in ("theme", "font_scale"):
             self._apply_look()
         self._dirty = True
@@ -266,14 +269,22 @@ class MainWindow(QMainWindow):
         self._sync_dock()
 
     def _sync_dock(self) -> None:
-        """The settings dock shows for a single run outside presentation mode."""
-        if not self.presentation.active:
-            self.controls_dock.setVisible(self.session.count == 1)
+        """A comparison hides the settings dock (they are a single run's); back with one run,
+        the dock returns if the comparison hid it (not if the user closed it)."""
+        if self.presentation.active:
+            return
+        dock = self.controls_dock
+        if self.session.count > 1 and not dock.isHidden():
+            dock.hide()
+            self._dock_hidden_by_mode = True
+        elif self.session.count == 1 and self._dock_hidden_by_mode:
+            dock.show()
+            self._dock_hidden_by_mode = False
 
     def _apply_look(self) -> None:
         """Theme (high-contrast in presentation mode) and font scale on every view."""
-        theme, scale = self.look(), self.view_state.font_scale
-        self.menus.theme_actions[self.view_state.theme].setChecked(True)
+        theme, scale = self.look(), self.view_state.view.font_scale
+        self.menus.theme_actions[self.view_state.view.theme].setChecked(True)
         self.caption_bar.set_theme(theme)
         self.caption_bar.set_font_scale(scale)
         self.single.set_look(theme, scale)
@@ -287,7 +298,7 @@ class MainWindow(QMainWindow):
 
     def look(self) -> Theme:
         """The theme in use (its projector variant in presentation mode)."""
-        theme = THEMES[self.view_state.theme]
+        theme = THEMES[self.view_state.view.theme]
         return theme.for_projector() if self.presentation.active else theme
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -325,7 +336,8 @@ class MainWindow(QMainWindow):
         if self._settings is None:
             return
         self.presentation.set_active(False)  # save the normal layout, never the hidden chrome
-        self.controls_dock.setVisible(True)  # hidden by a comparison only, not by the user
+        if self._dock_hidden_by_mode:  # a comparison's doing, not the user's
+            self.controls_dock.show()
         self._settings.save_geometry(self.saveGeometry(), self.saveState())
         single = self.session.count == 1
         spec = self.session.specs[0] if single else None

@@ -31,7 +31,7 @@ def test_opens_on_the_default_preset(window) -> None:
     assert first.id == "seed-exploding"
     assert config_of(window) == first.config
     assert first.title in window.windowTitle()
-    assert window.view_state.metric == "backprop_grad_rms"
+    assert window.view_state.view.metric == "backprop_grad_rms"
     assert state(window) == "paused" and len(history(window)) == 0
 
 

@@ -134,7 +134,7 @@ class FileCommands:
 
         step = self._session.newest_step(0)
         at = f" after step {step}" if step is not None else ""
-        about = f"gradsim {TARGET_NAMES.get(target, target)}: {self._state.metric}{at}"
+        about = f"gradsim {TARGET_NAMES.get(target, target)}: {self._state.view.metric}{at}"
         return {"title": self._host.dialog_parent().windowTitle(), "description": about}
 
     def copy_image(self) -> None:
@@ -174,7 +174,7 @@ class FileCommands:
 
         try:
             finished = record_gif(
-                history, self._state.metric, path, frames=frames, fps=fps, size=size,
+                history, self._state.view.metric, path, frames=frames, fps=fps, size=size,
                 theme=self._host.look(), progress=progress,
             )  # fmt: skip
         except (OSError, ValueError) as exc:

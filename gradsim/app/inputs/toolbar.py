@@ -144,22 +144,22 @@ class Toolbar(QObject):
 
     def _mirror(self, name: str) -> None:
         """Show the view state's ``name`` without writing it back."""
-        state = self._state
+        view = self._state.view
         widgets = (self.speed, self.metric, self.window, self.auto_levels)
         for widget in (*widgets, self.level_low, self.level_high):
             widget.blockSignals(True)
         try:
             if name == "speed":
-                self._select(self.speed, SPEEDS, state.speed)
+                self._select(self.speed, SPEEDS, view.speed)
             elif name == "metric":
-                self.metric.setCurrentText(state.metric)
+                self.metric.setCurrentText(view.metric)
             elif name == "window":
-                self._select(self.window, WINDOWS, state.window)
+                self._select(self.window, WINDOWS, view.window)
             elif name == "auto_levels":
-                self.auto_levels.setChecked(state.auto_levels)
+                self.auto_levels.setChecked(view.auto_levels)
             elif name == "levels":
-                self.level_low.setValue(round(state.levels[0]))
-                self.level_high.setValue(round(state.levels[1]))
+                self.level_low.setValue(round(view.levels[0]))
+                self.level_high.setValue(round(view.levels[1]))
         finally:
             for widget in (*widgets, self.level_low, self.level_high):
                 widget.blockSignals(False)

@@ -48,45 +48,13 @@ class ViewState(QObject):
 
     @property
     def view(self) -> View:
+        """The values now: a frozen record, so a view reads one consistent state per draw."""
         return self._view
 
     def _update(self, view: View, name: str) -> None:
         if view != self._view:
             self._view = view
             self.changed.emit(name)
-
-    # -- reading -----------------------------------------------------------------------------
-    @property
-    def metric(self) -> str:
-        return self._view.metric
-
-    @property
-    def window(self) -> int | None:
-        return self._view.window
-
-    @property
-    def auto_levels(self) -> bool:
-        return self._view.auto_levels
-
-    @property
-    def levels(self) -> tuple[float, float]:
-        return self._view.levels
-
-    @property
-    def theme(self) -> str:
-        return self._view.theme
-
-    @property
-    def font_scale(self) -> float:
-        return self._view.font_scale
-
-    @property
-    def speed(self) -> float:
-        return self._view.speed
-
-    @property
-    def shown_step(self) -> int | None:
-        return self._view.shown_step
 
     # -- writing -----------------------------------------------------------------------------
     def set_metric(self, name: str) -> None:
@@ -156,7 +124,7 @@ class ViewState(QObject):
                 except (TypeError, ValueError):
                     continue
         levels = saved.get("levels")
-        if not self.auto_levels and isinstance(levels, (list, tuple)) and len(levels) == 2:
+        if not self._view.auto_levels and isinstance(levels, (list, tuple)) and len(levels) == 2:
             try:
                 self.pin_levels(float(levels[0]), float(levels[1]))
             except (TypeError, ValueError):

@@ -19,7 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app.model.session import RunSession
-from gradsim.app.model.view_state import ViewState
+from gradsim.app.model.view_state import View, ViewState
 from gradsim.app.views import plot_parts as parts
 from gradsim.app.views.colorbar import DecadeColorBar
 from gradsim.app.views.colors import (
@@ -158,6 +158,7 @@ class CompareView(QtWidgets.QWidget):
     # -- drawing ---------------------------------------------------------------------------
     def draw(self, session: RunSession, state: ViewState) -> None:
         """Show the session's runs as the view state asks (cheap when nothing changed)."""
+        view = state.view
         if session.generation != self._generation:  # new runs: nothing of the old ones stays
             self._generation = session.generation
             self.loss_plot.clear()
@@ -165,24 +166,24 @@ class CompareView(QtWidgets.QWidget):
                 heatmap.clear(config.depth)
             self._tracker.reset()
             self._apply_levels(self._tracker.levels)
-        self._follow_state(state)
+        self._follow_state(view)
         histories = session.histories
-        self.set_data([history.window(state.metric, state.window) for history in histories])
-        if state.auto_levels:
+        self.set_data([history.window(view.metric, view.window) for history in histories])
+        if view.auto_levels:
             state.show_levels(*self._levels)
         self.loss_plot.set_data([(history.steps, history.loss) for history in histories])
         self.set_notes(*run_notes(session))
 
-    def _follow_state(self, state: ViewState) -> None:
+    def _follow_state(self, view: View) -> None:
         """Metric, step window and colour levels, from the view state to every heatmap."""
-        if state.metric != self._metric:
-            self.set_metric(state.metric)
-        if state.window != self._window:
-            self.set_window(state.window)
-        if state.auto_levels != self._auto:
-            self.set_auto_levels(state.auto_levels)
-        if not state.auto_levels and state.levels != self._levels:
-            self.set_levels(*state.levels)
+        if view.metric != self._metric:
+            self.set_metric(view.metric)
+        if view.window != self._window:
+            self.set_window(view.window)
+        if view.auto_levels != self._auto:
+            self.set_auto_levels(view.auto_levels)
+        if not view.auto_levels and view.levels != self._levels:
+            self.set_levels(*view.levels)
 
     def export_widget(self, target: str) -> QtWidgets.QWidget:
         """The widget pictured for an export ``target``: the heatmaps with their titles,

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from gradsim.app.model.session import RunSession
-from gradsim.app.model.view_state import ViewState
+from gradsim.app.model.view_state import View, ViewState
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.plots import LossPlot, ProfilePlot
 from gradsim.app.views.themes import Theme
@@ -157,6 +157,7 @@ class SingleRunView(QSplitter):
     def draw(self, session: RunSession, state: ViewState) -> None:
         """Show the session's single run as the view state asks (cheap when nothing changed:
         every plot compares with what it shows)."""
+        view = state.view
         history, config = session.histories[0], session.configs[0]
         if session.generation != self._generation:  # a new run: nothing of the old one stays
             self._generation = session.generation
@@ -168,33 +169,33 @@ class SingleRunView(QSplitter):
         if shown is None or shown[0] != config or shown[1] is not theory:
             self._theory_shown = (config, theory)
             self.set_theory(config, theory)
-        self._follow_state(state)
-        steps, values = history.window(state.metric, state.window)
+        self._follow_state(view)
+        steps, values = history.window(view.metric, view.window)
         self.heatmap.set_data(steps, values)
-        if state.auto_levels:
+        if view.auto_levels:
             state.show_levels(*self.heatmap.levels())
         self.loss_plot.set_data(history.steps, history.loss)
-        self._draw_profile(steps, values, state, theory)
+        self._draw_profile(steps, values, view, theory)
 
-    def _follow_state(self, state: ViewState) -> None:
+    def _follow_state(self, view: View) -> None:
         """Metric, step window and colour levels, from the view state to the heatmap."""
         heatmap = self.heatmap
-        if state.metric != self._metric:
-            self._metric = state.metric
-            heatmap.set_metric(state.metric)
-        if state.window != self._window:
-            self._window = state.window
-            heatmap.set_window(state.window)
-        if state.auto_levels != heatmap.auto_levels():
-            heatmap.set_auto_levels(state.auto_levels)
-        if not state.auto_levels and state.levels != heatmap.levels():
-            heatmap.set_levels(*state.levels)
+        if view.metric != self._metric:
+            self._metric = view.metric
+            heatmap.set_metric(view.metric)
+        if view.window != self._window:
+            self._window = view.window
+            heatmap.set_window(view.window)
+        if view.auto_levels != heatmap.auto_levels():
+            heatmap.set_auto_levels(view.auto_levels)
+        if not view.auto_levels and view.levels != heatmap.levels():
+            heatmap.set_levels(*view.levels)
 
     def _draw_profile(
         self,
         steps: np.ndarray,
         values: np.ndarray,
-        state: ViewState,
+        view: View,
         theory: TheoryProfile | None,
     ) -> None:
         """The shown step's values across layers (from the heatmap's rows: no copy of the
@@ -205,17 +206,17 @@ class SingleRunView(QSplitter):
             self.profile_plot.clear()
             return
         row = len(steps) - 1
-        if state.shown_step is not None:
-            row = int(np.clip(np.searchsorted(steps, state.shown_step, side="right") - 1, 0, row))
+        if view.shown_step is not None:
+            row = int(np.clip(np.searchsorted(steps, view.shown_step, side="right") - 1, 0, row))
         note = ""
         if not np.isfinite(values[row]).any():
             usable = np.flatnonzero(np.isfinite(values[: row + 1]).any(axis=1))
             if usable.size:
                 note = f" (step {int(steps[row])}: every layer inf/nan)"
                 row = int(usable[-1])
-        line, label = theory_line(theory, state.metric, values[row])
+        line, label = theory_line(theory, view.metric, values[row])
         self.profile_plot.set_profile(
-            values[row], state.metric, line, label, step=int(steps[row]), note=note
+            values[row], view.metric, line, label, step=int(steps[row]), note=note
         )
 
     def export_widget(self, target: str) -> QWidget:

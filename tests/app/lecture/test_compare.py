@@ -131,7 +131,7 @@ def test_heatmaps_share_one_colour_scale(panel, qtbot) -> None:
     assert len(own) == 2
 
     levels = view.levels()
-    assert panel.state.levels == levels  # the toolbar shows what the view chose
+    assert panel.state.view.levels == levels  # the toolbar shows what the view chose
     assert all(heatmap.levels() == levels for heatmap in view.heatmaps)
     every = np.concatenate([log.ravel() for log in logs])
     assert levels[0] <= every.min() and every.max() <= levels[1]

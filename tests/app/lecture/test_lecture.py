@@ -41,7 +41,7 @@ def _shows(win: MainWindow, lesson: Lesson, index: int) -> bool:
     scene = lesson.scenes[index]
     return (
         config_of(win) == scene.config
-        and win.view_state.metric == scene.metric
+        and win.view_state.view.metric == scene.metric
         and win.caption_bar.title_text() == scene.title
         and win.caption_bar.caption_text() == scene.caption
         and win.caption_bar.counter_text() == f"{index + 1} / {len(lesson.scenes)}"

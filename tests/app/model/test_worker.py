@@ -205,3 +205,31 @@ def test_hub_hands_out_only_complete_sets() -> None:
     hub.publish(part(2, 0, []))
     hub.publish(part(2, 1, [0]))
     assert [[row.step for row in s.rows] for s in hub.take_all()] == [[], [0]]
+
+
+def test_a_refused_command_is_reported_and_the_worker_keeps_serving(controller, qtbot) -> None:
+    controller.reset([SMALL], generation=1)
+    controller.set_live({"learning_rate": -1.0})  # out of range: would once end the worker
+    snaps = _collect(controller, qtbot, lambda rows, s: s.notice is not None)
+    assert "learning_rate" in snaps[-1].notice and snaps[-1].error is None
+    controller.step()
+    snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
+    assert snaps[-1].notice is None and controller.exit_code() is None
+
+
+def test_exit_code_says_how_the_process_ended(qtbot) -> None:
+    import os
+    import signal
+
+    from gradsim.app.model.worker import live_processes
+
+    ctrl = TrainingController()
+    ctrl.reset([SMALL], generation=1)
+    qtbot.waitUntil(lambda: bool(live_processes()), timeout=5000)
+    assert ctrl.exit_code() is None
+    os.kill(live_processes()[0].pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: ctrl.exit_code() is not None, timeout=5000)
+    assert ctrl.exit_code() == -signal.SIGKILL
+    ctrl.step()  # sent into the void: no error
+    assert ctrl.stop(1000) and ctrl.exit_code() is None  # stopped on purpose: not "died"
+    assert running_threads() == []
