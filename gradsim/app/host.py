@@ -19,23 +19,16 @@ from gradsim.engine.config import Config
 class Host(Protocol):
     def show_runs(
         self, specs: Sequence[RunSpec], metric: str | None = None, leave_lesson: bool = True
-    ) -> None:
-        """Show these runs from step 0, paused (and leave the lesson, unless told not to)."""
+    ) -> None: ...  # these runs from step 0, paused (leaving the lesson unless told not to)
 
-    def single_config(self) -> Config:
-        """The single run's config (kept in the controls while a comparison is shown)."""
+    def single_config(self) -> Config: ...  # the controls keep it while comparing
 
-    def export_widget(self, target: str) -> QWidget:
-        """The widget pictured for an export target ("window", "heatmap", ...)."""
+    def export_widget(self, target: str) -> QWidget: ...  # "window", "heatmap", ...
 
-    def look(self) -> Theme:
-        """The theme in use (its projector variant in presentation mode)."""
+    def look(self) -> Theme: ...  # the theme in use (projector variant when presenting)
 
-    def dialog_parent(self) -> QWidget:
-        """The widget dialogs and messages belong to."""
+    def dialog_parent(self) -> QWidget: ...
 
-    def show_status(self, text: str) -> None:
-        """A short note in the status bar."""
+    def show_status(self, text: str) -> None: ...
 
-    def update_caption(self) -> None:
-        """Rewrite the caption (its source changed: a lesson left, a config edited)."""
+    def update_caption(self) -> None: ...  # its source changed: a lesson left

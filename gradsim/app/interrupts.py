@@ -1,11 +1,11 @@
-"""Ctrl+C and SIGTERM in a Qt program: handled at once, as Python code, on the UI thread.
+"""Ctrl+C and SIGTERM in a Qt program: handled at once, on the UI thread.
 
-While Qt's event loop waits, the interpreter runs no Python code, so a plain signal handler
-would run only at the next timer or event, and an exception raised in it would be printed and
-swallowed by Qt. The C-level handler instead writes the signal number to a socket
-(``signal.set_wakeup_fd``) that a ``QSocketNotifier`` watches: the event loop wakes, and
-``received`` is emitted in the UI thread. The window connects it to ``close()``, so Ctrl+C
-and ``kill`` save the settings and stop the worker exactly as the close button does.
+While Qt's event loop waits, no Python code runs, so a plain signal handler would wait for
+the next event, and an exception raised in it would be swallowed by Qt. Instead the C-level
+handler writes the signal number to a socket (``signal.set_wakeup_fd``) that a
+``QSocketNotifier`` watches, and ``received`` is emitted. The window connects it to
+``close()``: Ctrl+C and ``kill`` save the settings and stop the worker as the close button
+does.
 """
 
 from __future__ import annotations

@@ -39,28 +39,6 @@ class LaunchError(Exception):
     """The GUI cannot do what was asked (no display, unwritable file...): one clear line."""
 
 
-def has_display() -> bool:
-    """False on a Linux box with no X11/Wayland display and no explicit Qt platform."""
-    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-# Libraries Qt's X11 plugin loads at run time; without them Qt aborts with a long message.
-_XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xcb-icccm": "libxcb-icccm4"}
-
-
-def missing_x11_libraries() -> list[str]:
-    """Debian package names of X11 libraries Qt needs but cannot find (Linux/X11 only)."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    on_x11 = platform.startswith("xcb") or (not platform and not os.environ.get("WAYLAND_DISPLAY"))
-    if not sys.platform.startswith("linux") or not on_x11:
-        return []
-    import ctypes.util
-
-    return [pkg for lib, pkg in _XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
-
-
 def application(offscreen: bool = False) -> QApplication:
     """The process's QApplication (made once), offscreen for headless work."""
     app = QApplication.instance()
@@ -110,18 +88,8 @@ def run_app(
     """Open the main window and run until it is closed; returns the exit status.
 
     ``lesson`` starts in lesson mode at ``scene`` (0-based); ``present`` in presentation mode.
+    (The command line has checked for a display first: ``gradsim.cli.display``.)
     """
-    if not has_display():
-        raise LaunchError(
-            "no display found (DISPLAY is not set); run it on a desktop, or use "
-            "'gradsim demo' / 'gradsim screenshot' headless"
-        )
-    missing = missing_x11_libraries()
-    if missing:
-        raise LaunchError(
-            f"Qt needs the system libraries {', '.join(missing)} to open a window on X11; "
-            f"install them (Debian/Ubuntu: sudo apt-get install {' '.join(missing)})"
-        )
     app = application()
     from gradsim.app.interrupts import SignalRelay
     from gradsim.app.main_window import MainWindow

@@ -16,24 +16,23 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from gradsim import __version__
-from gradsim.app.export.file_commands import FileCommands, build_file_menus
+from gradsim.app.export.file_commands import FileCommands
 from gradsim.app.inputs.controls import ControlsPanel
-from gradsim.app.inputs.menus import build_menus
+from gradsim.app.inputs.menus import build_file_menus, build_menus
 from gradsim.app.inputs.toolbar import Toolbar
 from gradsim.app.lecture.captions import caption
-from gradsim.app.lecture.lecture_commands import LectureCommands, bundled_lessons
+from gradsim.app.lecture.lecture_commands import LectureCommands
 from gradsim.app.lecture.lesson_player import LessonPlayer
 from gradsim.app.lecture.presentation import PresentationMode
 from gradsim.app.model.session import RunSession, RunSpec
 from gradsim.app.model.settings import AppSettings, Origin
 from gradsim.app.model.view_state import View, ViewState
-from gradsim.app.views.banner import DivergenceBanner, banner_text
 from gradsim.app.views.caption_bar import CaptionBar
 from gradsim.app.views.single_view import MAP_TAB, SingleRunView
-from gradsim.app.views.status import StatusPanel, transport_text
+from gradsim.app.views.status import DivergenceBanner, StatusPanel, banner_text, transport_text
 from gradsim.app.views.themes import THEMES, Theme
 from gradsim.engine.config import Config
-from gradsim.engine.lessons import Lesson, LessonError, lessons_dir, load_lesson
+from gradsim.engine.lessons import Lesson, LessonError, load_lesson
 from gradsim.engine.presets import Preset, list_presets
 
 if TYPE_CHECKING:  # loaded on first use: most sessions never compare (~20 ms of start-up)
@@ -105,8 +104,6 @@ class MainWindow(QMainWindow):
     def _build(self, config: Config) -> None:
         self.toolbar = Toolbar(self, self._presets, self.view_state)
         self.addToolBar(self.toolbar.bar)
-        for action in self.toolbar.transport_actions():
-            self.addAction(action)  # the keys work with the toolbar hidden (presentation)
         self.controls = ControlsPanel(config)
         self.controls_dock = QDockWidget("Settings", self)
         self.controls_dock.setObjectName("settings-dock")
@@ -141,18 +138,12 @@ class MainWindow(QMainWindow):
         self.file_actions = build_file_menus(self, self.files)
         self.menus = build_menus(
             self,
+            self.lecture,
+            self.lessons,
             presentation=self.presentation.toggle_action,
             settings_panel=self.controls_dock.toggleViewAction(),
-            next_scene=self.lessons.next_action,
-            previous_scene=self.lessons.previous_action,
-            lessons=bundled_lessons(),
             on_theme=self.view_state.set_theme,
             on_map=self.single.show_map,
-            on_lesson=self.lecture.start_lesson,
-            on_open_lesson=self.lecture.choose_lesson_file,
-            on_leave_lesson=self.lecture.leave_lesson,
-            on_compare=self.lecture.choose_comparison,
-            on_stop_comparing=self.lecture.stop_comparison,
         )
 
     def _connect(self) -> None:
@@ -345,7 +336,7 @@ class MainWindow(QMainWindow):
         lesson = self.lessons.lesson
         origin = Origin(
             preset_id=spec.preset_id if spec is not None else None,
-            lesson=_lesson_name(lesson) if lesson is not None else None,
+            lesson=lesson.ref if lesson is not None else None,
             scene=self.lessons.index,
         )
         self._settings.save_session(config, origin, self.view_state.to_dict())
@@ -357,12 +348,6 @@ class MainWindow(QMainWindow):
         self._save()
         self.session.stop(CLOSE_TIMEOUT_MS)
         super().closeEvent(event)
-
-
-def _lesson_name(lesson: Lesson) -> str:
-    """A bundled lesson by its id (it moves with the installation), another by its path."""
-    bundled = lesson.path.resolve().parent == lessons_dir().resolve()
-    return lesson.id if bundled else str(lesson.path.resolve())
 
 
 def _saved_lesson(origin: Origin) -> tuple[Lesson, int] | None:

@@ -22,6 +22,7 @@ from gradsim.cli.common import (
     out,
     positive_int,
 )
+from gradsim.cli.display import window_problem
 from gradsim.cli.record import add_record_command
 
 if TYPE_CHECKING:
@@ -135,6 +136,9 @@ def open_app(args: argparse.Namespace) -> int:
     preset = load_preset(args.preset) if args.preset is not None else None
     config = build_config(None, args.config, [])[0] if args.config is not None else None
     lesson = _lesson(args.lesson, args.scene) if args.lesson is not None else None
+    problem = window_problem()
+    if problem is not None:
+        raise UsageError(problem)
     from gradsim.app.launch import LaunchError, run_app
 
     try:

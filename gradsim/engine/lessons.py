@@ -150,6 +150,13 @@ class Lesson:
     path: Path
     scenes: tuple[Scene, ...]
 
+    @property
+    def ref(self) -> str:
+        """What ``load_lesson`` finds it by again: a bundled lesson's id (which moves with
+        the installation), another lesson's file path."""
+        bundled = self.path.resolve().parent == lessons_dir().resolve()
+        return self.id if bundled else str(self.path.resolve())
+
 
 def lessons_dir() -> Path:
     """Directory of the bundled lesson files (wherever gradsim is installed)."""

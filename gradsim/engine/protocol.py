@@ -95,5 +95,3 @@ class Report:
     theory: TheoryProfile | None = None  # with the first report of each generation
     error: str | None = None  # why this run stopped (state FAILED); the others may be fine
     notice: str | None = None  # a command this run refused; it goes on as before
-    run: int = 0  # which run of the generation this is about
-    runs: int = 1  # how many runs the generation has (reports come in sets of this size)

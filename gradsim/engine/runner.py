@@ -9,11 +9,12 @@ The loop holds one run, or 2-4 runs compared side by side: they train in lockste
 every live run per training step, so their step counts stay equal. A run that diverges (or
 fails) stops on its own; the others go on.
 
-Protocol (``gradsim.engine.protocol``): the app sends typed commands on ``commands``; the loop
-sends ``Report`` objects on ``reports``: after every command and every time slice of training,
-one per run, in run order (``run`` = 0 .. ``runs`` - 1); and a final ``None`` when it stops. A
-command that raises is reported on the run it failed for (``Report.notice``, or ``error`` when
-the run cannot go on) and the loop keeps serving.
+Protocol (``gradsim.engine.protocol``): the app sends typed commands on ``commands``; after
+every command and every time slice of training the loop sends on ``reports`` one message, a
+tuple of ``Report`` (one per run, in run order: the app never sees one run a step ahead of
+another), and a final ``None`` when it stops. A command that raises is reported on the run
+it failed for (``Report.notice``, or ``error`` when the run cannot go on) and the loop keeps
+serving.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class _Run:
 class TrainingLoop:
     """Play/pause/step state machine around the runs of the current generation."""
 
-    send: Callable[[Report], object]
+    send: Callable[[tuple[Report, ...]], object]  # one report per run, in run order
     speed: float = 30.0
     generation: int = 0
     playing: bool = False
@@ -247,26 +248,28 @@ class TrainingLoop:
         return sum(n for _, n in window[1:]) / max(1e-9, window[-1][0] - window[0][0])
 
     def _report(self, rows: Sequence[Sequence[StepStats]], theory: bool = False) -> None:
-        """One report per run (nothing before the first reset); ``rows`` by run, or empty."""
+        """Send the set of reports, one per run in run order (nothing before the first
+        reset); ``rows`` by run, or empty."""
+        if not self._runs:
+            return
         rate = self._rate()
-        for i, run in enumerate(self._runs):
-            state = RunState.RUNNING if self.playing and run.live else run.state
-            self.send(
+        self.send(
+            tuple(
                 Report(
                     generation=self.generation,
                     config=run.config,
                     rows=tuple(rows[i]) if rows else (),
                     step_count=run.step_count,
-                    state=state,
+                    state=RunState.RUNNING if self.playing and run.live else run.state,
                     steps_per_second=rate,
                     input_second_moment=1.0 if run.sim is None else run.sim.input_second_moment,
                     theory=run.theory if theory else None,
                     error=run.error,
                     notice=self._notices.pop(i, None),
-                    run=i,
-                    runs=len(self._runs),
                 )
+                for i, run in enumerate(self._runs)
             )
+        )
 
 
 def serve(commands: Connection, reports: Connection, blas_threads: int = 1) -> None:

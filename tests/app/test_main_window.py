@@ -208,4 +208,4 @@ def test_colour_range_can_be_pinned_and_released(window, qtbot) -> None:
     assert not window.toolbar.auto_levels.isChecked()
     window.toolbar.auto_levels.setChecked(True)
     window.draw()
-    assert window.single.heatmap.auto_levels() and window.single.heatmap.levels() != (-40.0, 10.0)
+    assert window.view_state.view.auto_levels and window.single.heatmap.levels() != (-40, 10)

@@ -25,16 +25,17 @@ GENERATIONS = itertools.count(1)
 SMALL = Config(depth=4, width=8, input_dim=3, output_dim=2, seed=2)
 
 
-def _loop() -> tuple[TrainingLoop, list[Report]]:
-    reports: list[Report] = []
-    return TrainingLoop(send=reports.append), reports
+def _loop() -> tuple[TrainingLoop, list[tuple[Report, ...]]]:
+    """A loop and the sets of reports it sent (one report per run, in run order)."""
+    sets: list[tuple[Report, ...]] = []
+    return TrainingLoop(send=sets.append), sets
 
 
 def test_reset_reports_theory_and_nothing_runs_until_play() -> None:
     loop, reports = _loop()
     loop.handle(Reset((SMALL,), generation=7))
-    assert reports[-1].generation == 7 and reports[-1].state == RunState.PAUSED
-    assert reports[-1].theory is not None and reports[-1].step_count == 0
+    assert reports[-1][0].generation == 7 and reports[-1][0].state == RunState.PAUSED
+    assert reports[-1][0].theory is not None and reports[-1][0].step_count == 0
     assert loop.seconds_until_due() is None  # paused: wait for a command
     loop.tick()
     assert len(reports) == 1
@@ -48,9 +49,9 @@ def test_play_until_stops_exactly_and_matches_the_engine() -> None:
     while loop.playing:
         assert loop.seconds_until_due() == 0.0
         loop.tick()
-    rows = [row for report in reports for row in report.rows]
+    rows = [row for (report,) in reports for row in report.rows]
     assert [row.step for row in rows] == list(range(30))
-    assert reports[-1].state == RunState.PAUSED and reports[-1].step_count == 30
+    assert reports[-1][0].state == RunState.PAUSED and reports[-1][0].step_count == 30
     reference = Simulation(SMALL, record=False)
     for row in rows:
         expected = reference.step()
@@ -64,7 +65,7 @@ def test_finite_speed_waits_between_steps() -> None:
     loop.handle(SetSpeed(10.0))
     loop.handle(Play())
     loop.tick()
-    assert sum(len(r.rows) for r in reports) == 1
+    assert sum(len(r.rows) for (r,) in reports) == 1
     wait = loop.seconds_until_due()
     assert wait is not None and 0.05 < wait <= 0.1  # the next step is due in ~1/10 s
 
@@ -73,9 +74,9 @@ def test_step_live_and_stop() -> None:
     loop, reports = _loop()
     loop.handle(Reset((SMALL,), generation=next(GENERATIONS)))
     loop.handle(Step())
-    assert [row.step for row in reports[-1].rows] == [0]
+    assert [row.step for row in reports[-1][0].rows] == [0]
     loop.handle(SetLive((("learning_rate", 0.3),)))
-    assert reports[-1].config.learning_rate == 0.3 and reports[-1].step_count == 1
+    assert reports[-1][0].config.learning_rate == 0.3 and reports[-1][0].step_count == 1
     loop.handle(Stop())
     assert loop.stopped
 
@@ -84,7 +85,7 @@ def test_bad_config_is_reported_not_raised() -> None:
     loop, reports = _loop()
     huge = Config(depth=2000, width=4096)  # 268 GB of weights: refused at once
     loop.handle(Reset((huge,), generation=next(GENERATIONS)))
-    assert reports[-1].error and "memory" in reports[-1].error
+    assert reports[-1][0].error and "memory" in reports[-1][0].error
     loop.handle(Play())
     assert not loop.playing
 
@@ -103,24 +104,22 @@ EXPLODING = Config(
 OTHER = SMALL.replace(activation="relu", init="he_normal")
 
 
-def _latest_set(reports: list[Report]) -> list[Report]:
-    """The last complete set of reports (one per run, in run order)."""
-    runs = reports[-1].runs
-    latest = reports[-runs:]
-    assert [r.run for r in latest] == list(range(runs))
+def _latest_set(reports: list[tuple[Report, ...]]) -> list[Report]:
+    """The last set of reports (one per run, in run order, of one generation)."""
+    latest = list(reports[-1])
     assert len({r.generation for r in latest}) == 1
     return latest
 
 
-def _steps_by_run(reports: list[Report], runs: int) -> list[list[int]]:
-    return [[row.step for r in reports if r.run == i for row in r.rows] for i in range(runs)]
+def _steps_by_run(reports: list[tuple[Report, ...]], runs: int) -> list[list[int]]:
+    return [[row.step for r in reports for row in r[i].rows] for i in range(runs)]
 
 
 def test_runs_step_in_lockstep_and_each_matches_its_own_engine() -> None:
     loop, reports = _loop()
     loop.handle(Reset((SMALL, OTHER), generation=next(GENERATIONS)))
     latest = _latest_set(reports)
-    assert [r.config for r in latest] == [SMALL, OTHER] and latest[0].runs == 2
+    assert [r.config for r in latest] == [SMALL, OTHER]
     assert all(r.theory is not None and r.step_count == 0 for r in latest)
     loop.handle(Step())
     loop.handle(Step())
@@ -135,7 +134,7 @@ def test_runs_step_in_lockstep_and_each_matches_its_own_engine() -> None:
     for config, steps in zip((SMALL, OTHER), _steps_by_run(reports, 2), strict=True):
         assert steps == list(range(25))
         reference = Simulation(config, record=False)
-        rows = [row for r in reports if r.config == config for row in r.rows]
+        rows = [row for r in reports for run in r if run.config == config for row in run.rows]
         for row in rows:
             np.testing.assert_array_equal(
                 row.layers["backprop_grad_rms"], reference.step().layers["backprop_grad_rms"]
@@ -214,6 +213,6 @@ def test_a_command_that_raises_does_not_end_the_loop() -> None:
     loop.tick()
     assert not loop.stopped
     loop.handle("not a command")  # type: ignore[arg-type]
-    assert reports[-1].notice and "refused" in reports[-1].notice
+    assert reports[-1][0].notice and "refused" in reports[-1][0].notice
     loop.handle(Step())
-    assert reports[-1].step_count == 1 and reports[-1].notice is None
+    assert reports[-1][0].step_count == 1 and reports[-1][0].notice is None

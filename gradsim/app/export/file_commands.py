@@ -9,12 +9,10 @@ half-written. The file dialogs only pick paths; the ``save_*`` / ``open_*`` /
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMenu, QProgressDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QProgressDialog
 
 from gradsim.app.host import Host
 from gradsim.app.inputs.export_dialogs import ImageDialog, RecordDialog
@@ -201,58 +199,46 @@ class FileCommands:
         self._host.show_runs([RunSpec(Path(path).name, config)])
         return True
 
-    # -- dialogs -------------------------------------------------------------------------------
+    # -- dialogs: they only pick a path; the methods above do the work ----------------------
+    def _ask(self, title: str, name: str, filters: str, save: bool = True) -> str:
+        """A path from a file dialog ("" if cancelled). A name typed without an extension
+        gets the chosen filter's (else the suggested name's)."""
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, chosen = ask(self._host.dialog_parent(), title, name, filters)
+        if path and save and not Path(path).suffix:
+            start = chosen.find("*.")
+            ext = chosen[start + 1 : chosen.index(")", start)] if start >= 0 else ""
+            path += ext or Path(name).suffix
+        return path
+
     def choose_save_config(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self._host.dialog_parent(), "Save config", "gradsim.toml", CONFIG_FILTER
-        )
-        if path:
-            self.save_config(path if Path(path).suffix else path + ".toml")
+        if path := self._ask("Save config", "gradsim.toml", CONFIG_FILTER):
+            self.save_config(path)
 
     def choose_open_config(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self._host.dialog_parent(), "Open config", "", CONFIG_FILTER
-        )
-        if path:
+        if path := self._ask("Open config", "", CONFIG_FILTER, save=False):
             self.open_config(path)
 
     def choose_export_data(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(
-            self._host.dialog_parent(), "Export data", "run.csv", DATA_FILTER
-        )
-        if path:
-            if not Path(path).suffix:  # the filter's extension
-                path += chosen[chosen.index("*") + 1 : chosen.index(")")]
+        if path := self._ask("Export data", "run.csv", DATA_FILTER):
             self.export_data(path)
 
     def choose_export_image(self) -> None:
-        parent = self._host.dialog_parent()
-        dialog = ImageDialog(self._session.count > 1, parent)
-        if dialog.exec() != ImageDialog.DialogCode.Accepted:
-            return
-        target, size = dialog.choice()
-        path, _ = QFileDialog.getSaveFileName(
-            parent, "Export image", f"gradsim-{target}.png", IMAGE_FILTER
-        )
-        if path:
-            self.export_image_to(target, path if Path(path).suffix else path + ".png", size)
+        dialog = ImageDialog(self._session.count > 1, self._host.dialog_parent())
+        if dialog.exec() == ImageDialog.DialogCode.Accepted:
+            target, size = dialog.choice()
+            if path := self._ask("Export image", f"gradsim-{target}.png", IMAGE_FILTER):
+                self.export_image_to(target, path, size)
 
     def choose_record(self) -> None:
-        parent = self._host.dialog_parent()
-        dialog = RecordDialog(parent)
-        if dialog.exec() != RecordDialog.DialogCode.Accepted:
-            return
-        frames, fps, size = dialog.choice()
-        path, _ = QFileDialog.getSaveFileName(parent, "Record animation", "gradsim.gif", GIF_FILTER)
-        if path:
-            path = path if Path(path).suffix else path + ".gif"
-            self.record_animation_to(path, frames, fps, size)
+        dialog = RecordDialog(self._host.dialog_parent())
+        if dialog.exec() == RecordDialog.DialogCode.Accepted:
+            frames, fps, size = dialog.choice()
+            if path := self._ask("Record animation", "gradsim.gif", GIF_FILTER):
+                self.record_animation_to(path, frames, fps, size)
 
     def choose_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self._host.dialog_parent(), "Load CSV data", "", CSV_FILTER
-        )
-        if path:
+        if path := self._ask("Load CSV data", "", CSV_FILTER, save=False):
             self.load_csv(path)
 
     def fill_recent(self, menu: QMenu) -> None:
@@ -271,48 +257,3 @@ def _resolve_data(config: Config) -> Config:
     from gradsim.engine.csv_data import resolve_data
 
     return resolve_data(config)
-
-
-def build_file_menus(window: QMainWindow, commands: FileCommands) -> dict[str, QAction]:
-    """File and Data menus (first in the menu bar); returns their actions by name."""
-    bar = window.menuBar()
-    file_menu = bar.addMenu("&File")
-    file_menu.setToolTipsVisible(True)
-    actions: dict[str, QAction] = {}
-
-    def add(
-        menu: QMenu, name: str, text: str, slot: Callable[[], object], key: str = "", tip: str = ""
-    ) -> None:
-        action = menu.addAction(text)
-        if key:
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            window.addAction(action)  # keys work with the menu bar hidden
-        action.setToolTip(tip)
-        action.triggered.connect(lambda _=False: slot())
-        actions[name] = action
-
-    add(file_menu, "open", "Open config…", commands.choose_open_config, "Ctrl+O",
-        "Open a saved configuration (TOML): the same seed gives the same numbers")  # fmt: skip
-    recent = file_menu.addMenu("Open recent")
-    recent.aboutToShow.connect(lambda: commands.fill_recent(recent))
-    add(file_menu, "save", "Save config…", commands.choose_save_config, "Ctrl+S",
-        "Save this configuration as TOML")  # fmt: skip
-    file_menu.addSeparator()
-    add(file_menu, "export_data", "Export data…", commands.choose_export_data, "Ctrl+E",
-        "Every recorded step and layer as CSV, NPZ or JSON (like `gradsim run`)")  # fmt: skip
-    add(file_menu, "export_image", "Export image…", commands.choose_export_image,
-        "Ctrl+Shift+E",
-        "PNG up to 4K, drawn sharp, or SVG for slides: the window or one view")  # fmt: skip
-    add(file_menu, "copy_image", "Copy image", commands.copy_image, "Ctrl+Shift+C",
-        "The window as an image on the clipboard")  # fmt: skip
-    add(file_menu, "record", "Record animation…", commands.choose_record, "",
-        "An animated GIF of the heatmap filling in over the run so far")  # fmt: skip
-    file_menu.addSeparator()
-    add(file_menu, "quit", "Quit", window.close, "Ctrl+Q")
-    data_menu = bar.addMenu("&Data")
-    add(data_menu, "load_csv", "Load CSV…", commands.choose_csv, "",
-        "Train on your own data: a CSV with a header; the last column (or target_column) is "
-        "the target")  # fmt: skip
-    actions["file_menu"] = file_menu.menuAction()
-    return actions

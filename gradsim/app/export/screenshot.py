@@ -93,7 +93,7 @@ def _stage(window: MainWindow, shot: Shot) -> None:
             _settle(window, 600.0)
             session.run_until(steps)
         elif scene.play:
-            session.stay_paused()  # a picture of the scene, not of a running show
+            session.pause()  # after its opening: a picture of the scene, not of a running show
         return
     steps = shot.steps if shot.steps is not None else 100
     if shot.compare:

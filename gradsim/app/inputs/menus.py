@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from gradsim.app.export.file_commands import FileCommands
+from gradsim.app.inputs.actions import window_action
+from gradsim.app.lecture.lecture_commands import LectureCommands, bundled_lessons
+from gradsim.app.lecture.lesson_player import LessonPlayer
 from gradsim.app.views.themes import THEMES
-from gradsim.engine.lessons import Lesson
 
 
 @dataclass
@@ -22,48 +24,25 @@ class Menus:
     """The actions the window and the tests reach."""
 
     view: QMenu
-    lesson: QMenu
-    compare: QMenu
     theme_actions: dict[str, QAction]
     show_map: QAction
     lesson_actions: dict[str, QAction]
     open_lesson: QAction
-    leave_lesson: QAction
     compare_with: QAction
     stop_comparing: QAction
 
 
-def _action(
-    window: QMainWindow, menu: QMenu, text: str, slot: Callable[[], object], key: str = "", tip=""
-) -> QAction:
-    action = menu.addAction(text)
-    if key:
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        window.addAction(action)
-    if tip:
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-    action.triggered.connect(lambda _=False: slot())
-    return action
-
-
 def build_menus(
     window: QMainWindow,
+    lecture: LectureCommands,
+    player: LessonPlayer,
     *,
     presentation: QAction,
     settings_panel: QAction,
-    next_scene: QAction,
-    previous_scene: QAction,
-    lessons: list[Lesson],
     on_theme: Callable[[str], None],
     on_map: Callable[[bool], None],
-    on_lesson: Callable[[Lesson], None],
-    on_open_lesson: Callable[[], None],
-    on_leave_lesson: Callable[[], None],
-    on_compare: Callable[[], None],
-    on_stop_comparing: Callable[[], None],
 ) -> Menus:
+    """View, Lesson and Compare menus (after File and Data)."""
     bar = window.menuBar()
     view = bar.addMenu("&View")
     view.setToolTipsVisible(True)
@@ -71,66 +50,83 @@ def build_menus(
     settings_panel.setText("Settings panel")
     settings_panel.setToolTip("Show or hide the settings of the run (a single run's)")
     view.addAction(settings_panel)
-    show_map = view.addAction("Order-to-chaos map")
+    tip = "Where your network sits between vanishing (order) and exploding (chaos) gradients"
+    show_map = window_action(window, "Order-to-chaos map", None, ["Ctrl+M"], tip, view)
     show_map.setCheckable(True)
-    show_map.setShortcut(QKeySequence("Ctrl+M"))
-    show_map.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-    show_map.setToolTip(
-        "Where your network sits between vanishing (order) and exploding (chaos) gradients"
-    )
     show_map.toggled.connect(on_map)
-    window.addAction(show_map)
     themes = view.addMenu("Theme")
     group = QActionGroup(window)
     theme_actions: dict[str, QAction] = {}
     for name in THEMES:
-        action = themes.addAction(f"{name.capitalize()}")
+        tip = "Dark: for dim lecture halls (the default)" if name == "dark" else "Light: for print"
+        action = window_action(window, name.capitalize(), lambda n=name: on_theme(n), tip=tip)
         action.setCheckable(True)
-        action.setToolTip(
-            "Dark: for dim lecture halls (the default)" if name == "dark" else "Light: for print"
-        )
+        themes.addAction(action)
         group.addAction(action)
-        action.triggered.connect(lambda _=False, n=name: on_theme(n))
         theme_actions[name] = action
 
     lesson = bar.addMenu("&Lesson")
     lesson.setToolTipsVisible(True)
     lesson_actions: dict[str, QAction] = {}
-    for item in lessons:
-        action = lesson.addAction(f"Start “{item.title}” ({len(item.scenes)} scenes)")
-        action.setToolTip("Step through the lesson scene by scene with Page Down / Page Up")
-        action.triggered.connect(lambda _=False, lsn=item: on_lesson(lsn))
-        lesson_actions[item.id] = action
-    open_lesson = _action(
-        window, lesson, "Open lesson file…", on_open_lesson, "Ctrl+L", "A lesson of your own (TOML)"
+    tip = "Step through the lesson scene by scene with Page Down / Page Up"
+    for item in bundled_lessons():
+        text = f"Start “{item.title}” ({len(item.scenes)} scenes)"
+        lesson_actions[item.id] = window_action(
+            window, text, lambda i=item: lecture.start_lesson(i), tip=tip, menu=lesson
+        )
+    tip = "A lesson of your own (TOML)"
+    open_lesson = window_action(
+        window, "Open lesson file…", lecture.choose_lesson_file, ["Ctrl+L"], tip, lesson
     )
     lesson.addSeparator()
-    lesson.addAction(next_scene)
-    lesson.addAction(previous_scene)
-    leave_lesson = _action(window, lesson, "Leave lesson", on_leave_lesson)
+    lesson.addActions([player.next_action, player.previous_action])
+    window_action(window, "Leave lesson", lecture.leave_lesson, menu=lesson)
 
     compare = bar.addMenu("&Compare")
     compare.setToolTipsVisible(True)
-    compare_with = _action(
-        window,
-        compare,
-        "Compare with…",
-        on_compare,
-        "Ctrl+K",
-        "Run 2-4 configurations side by side, in lockstep, on one colour scale",
+    tip = "Run 2-4 configurations side by side, in lockstep, on one colour scale"
+    compare_with = window_action(
+        window, "Compare with…", lecture.choose_comparison, ["Ctrl+K"], tip, compare
     )
-    stop_comparing = _action(
-        window, compare, "Back to a single run", on_stop_comparing, "", "Leave the comparison"
-    )
-    return Menus(
-        view=view,
-        lesson=lesson,
-        compare=compare,
-        theme_actions=theme_actions,
-        show_map=show_map,
-        lesson_actions=lesson_actions,
-        open_lesson=open_lesson,
-        leave_lesson=leave_lesson,
-        compare_with=compare_with,
-        stop_comparing=stop_comparing,
-    )
+    tip = "Leave the comparison"
+    stop = window_action(window, "Back to a single run", lecture.stop_comparison, tip=tip)
+    compare.addAction(stop)
+    return Menus(view, theme_actions, show_map, lesson_actions, open_lesson, compare_with, stop)
+
+
+def build_file_menus(window: QMainWindow, files: FileCommands) -> dict[str, QAction]:
+    """File and Data menus (first in the menu bar); returns their actions by name."""
+    bar = window.menuBar()
+    file_menu, data_menu = bar.addMenu("&File"), bar.addMenu("&Data")
+    file_menu.setToolTipsVisible(True)
+    data_menu.setToolTipsVisible(True)
+    entries: list[tuple[QMenu, str, str, Callable[[], object], str, str] | None] = [
+        (file_menu, "open", "Open config…", files.choose_open_config, "Ctrl+O",
+         "Open a saved configuration (TOML): the same seed gives the same numbers"),
+        None,  # Open recent
+        (file_menu, "save", "Save config…", files.choose_save_config, "Ctrl+S",
+         "Save this configuration as TOML"),
+        (file_menu, "export_data", "Export data…", files.choose_export_data, "Ctrl+E",
+         "Every recorded step and layer as CSV, NPZ or JSON (like `gradsim run`)"),
+        (file_menu, "export_image", "Export image…", files.choose_export_image, "Ctrl+Shift+E",
+         "PNG up to 4K, drawn sharp, or SVG for slides: the window or one view"),
+        (file_menu, "copy_image", "Copy image", files.copy_image, "Ctrl+Shift+C",
+         "The window as an image on the clipboard"),
+        (file_menu, "record", "Record animation…", files.choose_record, "",
+         "An animated GIF of the heatmap filling in over the run so far"),
+        (file_menu, "quit", "Quit", window.close, "Ctrl+Q", ""),
+        (data_menu, "load_csv", "Load CSV…", files.choose_csv, "",
+         "Train on your own data: a CSV with a header; the last column (or target_column)"
+         " is the target"),
+    ]  # fmt: skip
+    actions: dict[str, QAction] = {"file_menu": file_menu.menuAction()}
+    for entry in entries:
+        if entry is None:
+            recent = file_menu.addMenu("Open recent")
+            recent.aboutToShow.connect(lambda menu=recent: files.fill_recent(menu))
+            continue
+        menu, name, text, slot, key, tip = entry
+        if name in ("export_data", "quit"):
+            menu.addSeparator()
+        actions[name] = window_action(window, text, slot, [key] if key else [], tip, menu)
+    return actions

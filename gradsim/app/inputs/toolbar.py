@@ -7,10 +7,12 @@ a change made anywhere else (a lesson scene, a restored session) shows here too.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradsim.app.inputs.actions import window_action
 from gradsim.app.model.view_state import ViewState
 from gradsim.engine.presets import Preset
 from gradsim.engine.stats import STAT_DESCRIPTIONS, STAT_NAMES
@@ -54,7 +57,7 @@ class Toolbar(QObject):
 
     def __init__(self, parent: QWidget, presets: list[Preset], state: ViewState) -> None:
         super().__init__(parent)
-        self._state = state
+        self._window, self._state = parent, state
         self.bar = QToolBar("Simulation", parent)
         self.bar.setObjectName("simulation-toolbar")
         self.bar.setMovable(False)
@@ -66,17 +69,11 @@ class Toolbar(QObject):
         self.step_action = self._action(
             "Step", "Right", "Take exactly one training step (→)", self.stepRequested.emit
         )
-        self.reset_action = self._action(
-            "Reset",
-            "R",
-            "Start the run again from its initial weights (R)",
-            self.resetRequested.emit,
-        )
+        tip = "Start the run again from its initial weights (R)"
+        self.reset_action = self._action("Reset", "R", tip, self.resetRequested.emit)
         self.bar.addSeparator()
 
-        self.speed = self._combo(
-            "Speed", [label for label, _ in SPEEDS], "Training steps per second"
-        )
+        self.speed = self._combo("Speed", [text for text, _ in SPEEDS], "Training steps per second")
         self.speed.currentIndexChanged.connect(lambda i: state.set_speed(SPEEDS[i][1]))
 
         self.presets_button = QToolButton(parent)
@@ -86,14 +83,11 @@ class Toolbar(QObject):
         )
         self.presets_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.presets_button)
-        for preset in presets:
-            action = menu.addAction(preset.title)
-            action.setToolTip(preset.description)
-            action.setData(preset.id)
-            action.triggered.connect(lambda _=False, p=preset: self.presetChosen.emit(p))
         menu.setToolTipsVisible(True)
+        for preset in presets:
+            emit = partial(self.presetChosen.emit, preset)
+            window_action(parent, preset.title, emit, tip=preset.description, menu=menu)
         self.presets_button.setMenu(menu)
-        self.preset_menu = menu
         self.bar.addWidget(self.presets_button)
         self.bar.addSeparator()
 
@@ -143,26 +137,23 @@ class Toolbar(QObject):
         self._state.pin_levels(float(low), float(high))
 
     def _mirror(self, name: str) -> None:
-        """Show the view state's ``name`` without writing it back."""
+        """Show the view state's ``name`` without writing it back (signals blocked)."""
         view = self._state.view
         widgets = (self.speed, self.metric, self.window, self.auto_levels)
-        for widget in (*widgets, self.level_low, self.level_high):
-            widget.blockSignals(True)
-        try:
-            if name == "speed":
-                self._select(self.speed, SPEEDS, view.speed)
-            elif name == "metric":
-                self.metric.setCurrentText(view.metric)
-            elif name == "window":
-                self._select(self.window, WINDOWS, view.window)
-            elif name == "auto_levels":
-                self.auto_levels.setChecked(view.auto_levels)
-            elif name == "levels":
-                self.level_low.setValue(round(view.levels[0]))
-                self.level_high.setValue(round(view.levels[1]))
-        finally:
-            for widget in (*widgets, self.level_low, self.level_high):
-                widget.blockSignals(False)
+        blockers = [QSignalBlocker(w) for w in (*widgets, self.level_low, self.level_high)]
+        if name == "speed":
+            self._select(self.speed, SPEEDS, view.speed)
+        elif name == "metric":
+            self.metric.setCurrentText(view.metric)
+        elif name == "window":
+            self._select(self.window, WINDOWS, view.window)
+        elif name == "auto_levels":
+            self.auto_levels.setChecked(view.auto_levels)
+        elif name == "levels":
+            self.level_low.setValue(round(view.levels[0]))
+            self.level_high.setValue(round(view.levels[1]))
+        for blocker in blockers:
+            blocker.unblock()
 
     @staticmethod
     def _select(combo: QComboBox, choices: tuple[tuple[str, Any], ...], value: object) -> None:
@@ -170,13 +161,8 @@ class Toolbar(QObject):
         if value in values:
             combo.setCurrentIndex(values.index(value))
 
-    def _action(self, text: str, key: str, tip: str, slot) -> QAction:
-        action = QAction(text, self.bar)
-        action.setShortcut(QKeySequence(key))
-        # Window-wide, so the keys work whichever panel has focus (spin boxes excepted).
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        action.triggered.connect(lambda _=False: slot())
+    def _action(self, text: str, key: str, tip: str, slot: Callable[[], object]) -> QAction:
+        action = window_action(self._window, text, slot, [key], tip)  # works with the bar hidden
         self.bar.addAction(action)
         return action
 
@@ -189,10 +175,6 @@ class Toolbar(QObject):
         self.bar.addWidget(caption)
         self.bar.addWidget(combo)
         return combo
-
-    def transport_actions(self) -> tuple[QAction, ...]:
-        """Play, step and reset: the actions whose keys must work in every mode."""
-        return (self.play_action, self.step_action, self.reset_action)
 
     def set_playing(self, playing: bool) -> None:
         self.play_action.setText("Pause" if playing else "Play")

@@ -6,10 +6,10 @@ the position and says which scene to show: the window shows it (config, metric, 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from gradsim.app.inputs.actions import window_action
 from gradsim.engine.lessons import Lesson, Scene
 
 
@@ -22,24 +22,13 @@ class LessonPlayer(QObject):
         super().__init__(window)
         self._lesson: Lesson | None = None
         self._index = 0
-        self.next_action = self._action(
-            window, "Next scene", ("PgDown", "N"), "Next scene of the lesson (Page Down or N)"
+        self.next_action = window_action(
+            window, "Next scene", self.next, ["PgDown", "N"], "Next scene (Page Down or N)"
         )
-        self.next_action.triggered.connect(self.next)
-        self.previous_action = self._action(
-            window, "Previous scene", ("PgUp", "P"), "Previous scene (Page Up or P)"
+        self.previous_action = window_action(
+            window, "Previous scene", self.previous, ["PgUp", "P"], "Previous scene (Page Up or P)"
         )
-        self.previous_action.triggered.connect(self.previous)
         self._update_actions()
-
-    @staticmethod
-    def _action(window: QWidget, text: str, keys: tuple[str, ...], tip: str) -> QAction:
-        action = QAction(text, window)
-        action.setShortcuts([QKeySequence(key) for key in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        window.addAction(action)  # on the window itself: works with every panel hidden
-        return action
 
     # -- state -------------------------------------------------------------------------------
     @property

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QObject, QRect, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QRect, Signal
 from PySide6.QtWidgets import QMainWindow, QWidget
+
+from gradsim.app.inputs.actions import window_action
 
 # Font scale at 1080 screen lines: ticks 12 pt -> 21 pt (28 px), axis labels and captions
 # >= 24 px: readable from the back of a lecture hall on a 1920x1080 projector.
@@ -47,22 +48,17 @@ class PresentationMode(QObject):
         self._was_maximized = False
         self._fullscreen = False
         self._normal_geometry: QRect | None = None
-        self.toggle_action = QAction("Presentation mode", window)
-        self.toggle_action.setCheckable(True)
-        self.toggle_action.setShortcuts([QKeySequence("F5"), QKeySequence("F11")])
-        self.toggle_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.toggle_action.setToolTip(
+        tip = (
             "Full screen, controls hidden, large fonts and high contrast for a lecture hall"
             " (F5 or F11; Esc leaves)"
         )
-        self.toggle_action.triggered.connect(lambda checked: self.set_active(checked))
-        self.leave_action = QAction("Leave presentation mode", window)
-        self.leave_action.setShortcut(QKeySequence("Esc"))
-        self.leave_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        keys = ["F5", "F11"]
+        self.toggle_action = window_action(window, "Presentation mode", self.toggle, keys, tip)
+        self.toggle_action.setCheckable(True)
+        self.leave_action = window_action(
+            window, "Leave presentation mode", lambda: self.set_active(False), ["Esc"]
+        )
         self.leave_action.setEnabled(False)  # Esc means nothing outside presentation mode
-        self.leave_action.triggered.connect(lambda: self.set_active(False))
-        window.addAction(self.toggle_action)
-        window.addAction(self.leave_action)
 
     @property
     def active(self) -> bool:

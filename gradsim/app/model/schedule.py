@@ -53,11 +53,8 @@ class Schedule:
         self.opening = Opening(int(steps), bool(then_play))
         self.target = int(steps)
 
-    def play(self) -> None:
-        """Play on without a target (the user took over)."""
-        self.target = None
-
-    def pause(self) -> None:
+    def clear_target(self) -> None:
+        """Play or pause: the user took over, no step count to reach."""
         self.target = None
 
     def step(self, progress: Sequence[RunProgress]) -> None:
@@ -66,13 +63,6 @@ class Schedule:
         live = [p.step_count for p in progress if not p.state.stopped]
         base = self.target if self.target is not None else max(live, default=0)
         self.target = base + 1
-
-    def toggle_after_opening(self) -> bool:
-        """Space during an opening: play after it instead of pausing, or the other way round.
-        Returns whether the runs will play once the opening is done."""
-        assert self.opening is not None
-        self.opening.then_play = not self.opening.then_play
-        return self.opening.then_play
 
     # -- what the reports say --------------------------------------------------------------------
     def is_idle(self, progress: Sequence[RunProgress]) -> bool:

@@ -26,7 +26,7 @@ from gradsim.app.model.schedule import Opening, RunProgress, Schedule
 from gradsim.app.model.view_state import DEFAULT_SPEED
 from gradsim.app.model.worker import Snapshot, TrainingController
 from gradsim.engine.config import LIVE_FIELDS, Config
-from gradsim.engine.protocol import RunState
+from gradsim.engine.protocol import Pause, Play, Reset, RunState, SetLive, SetSpeed, Step
 from gradsim.engine.recording import Recorder
 
 if TYPE_CHECKING:  # the theory loads after the first paint (start-up time)
@@ -47,29 +47,24 @@ class RunSpec:
 
 def describe_exit(code: int) -> str:
     """One sentence for the window when the worker process ended on its own."""
-    if code < 0:
-        number = -code
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        text = f"The training process was killed ({name})."
-        if number == getattr(signal, "SIGKILL", 9):
-            text += (
-                " The usual cause is the system running out of memory: make the network"
-                " smaller (depth, width or batch size)."
-            )
-    else:
+    if code >= 0:
         text = f"The training process stopped unexpectedly (exit code {code})."
+    else:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else -code
+        text = f"The training process was killed ({name})."
+    if code == -getattr(signal, "SIGKILL", 9):
+        text += (
+            " The usual cause is the system running out of memory: make the network smaller"
+            " (depth, width or batch size)."
+        )
     return text + " Press R to start a new one."
 
 
 class RunSession(QObject):
     """1-4 runs, their worker process, their histories and where they are heading."""
 
-    runsChanged = Signal()  # a new set of runs (count, labels or configs): views rebuild
-    dataChanged = Signal()  # new rows or snapshots: views redraw
-    stateChanged = Signal()  # states, step counts, errors, opening or the worker's health
+    runsChanged = Signal()  # another set of runs, or a run's config: views and captions follow
+    stateChanged = Signal()  # states, step counts, errors, the opening, the worker's health
     playingChanged = Signal(bool)  # whether any run is training
     noticed = Signal(str)  # a command the worker refused (the runs go on)
 
@@ -79,10 +74,10 @@ class RunSession(QObject):
         self._worker: TrainingController | None = None
         self._schedule = Schedule()
         self._specs: list[RunSpec] = []
-        self._histories: list[Recorder] = []
-        self._snapshots: list[Snapshot] = []
-        self._playing = False
-        self._lost: str | None = None
+        self.histories: list[Recorder] = []  # one per run: every step since the (re)start
+        self.snapshots: list[Snapshot] = []  # the newest report of each run (none: not yet)
+        self.playing = False
+        self.worker_error: str | None = None  # why the worker process is gone, if it is
         self._shown_state: tuple[object, ...] = ()
 
     # -- runs ----------------------------------------------------------------------------------
@@ -92,10 +87,8 @@ class RunSession(QObject):
         if not 1 <= len(specs) <= MAX_RUNS:
             raise ValueError(f"a session has 1 to {MAX_RUNS} runs, got {len(specs)}")
         for spec in specs:
-            if not isinstance(spec.config, Config):
-                raise ValueError(f"run {spec.label!r}: expected a Config")
-            if not spec.label.strip():
-                raise ValueError("every run needs a label")
+            if not isinstance(spec.config, Config) or not spec.label.strip():
+                raise ValueError(f"run {spec.label!r}: needs a label and a Config")
         self._specs = specs
         self._restart(keep_playing=False)
         self.runsChanged.emit()
@@ -112,162 +105,134 @@ class RunSession(QObject):
         if len(self._specs) != 1:
             raise ValueError("only a single run can be edited")
         old = self._specs[0].config
-        changed = {k: v for k, v in config.to_dict().items() if getattr(old, k) != v}
+        changed = {k for k, v in config.to_dict().items() if getattr(old, k) != v}
         if not changed:
             return
         self._specs[0] = replace(self._specs[0], config=config)
-        if set(changed) <= set(LIVE_FIELDS) and self._worker is not None and not self._lost:
-            self._worker.set_live({name: float(getattr(config, name)) for name in changed})
-            self.stateChanged.emit()
+        if changed <= set(LIVE_FIELDS) and self._worker is not None and not self.worker_error:
+            live = tuple((name, float(getattr(config, name))) for name in sorted(changed))
+            self._worker.send(SetLive(live))
         else:
             self._restart(keep_playing=True)
         self.runsChanged.emit()
 
     def _restart(self, keep_playing: bool) -> None:
-        worker = self._ensure_worker()
+        if self._worker is None or self.worker_error is not None:
+            if self._worker is not None:  # it died: collect its reader thread, start afresh
+                self._worker.stop(0)
+                self._worker.deleteLater()
+            self._worker = TrainingController(self)
+            self.worker_error = None
         if not keep_playing:
-            worker.pause()
-        generation = self._schedule.new_generation()
-        self._histories = [Recorder(spec.config.depth) for spec in self._specs]
-        self._snapshots = []
-        worker.set_speed(self._speed)
-        worker.reset([spec.config for spec in self._specs], generation)
-        if not keep_playing:
+            self._worker.send(Pause())
             self._set_playing(False)
-        self.dataChanged.emit()
+        generation = self._schedule.new_generation()
+        self.histories = [Recorder(spec.config.depth) for spec in self._specs]
+        self.snapshots = []
+        self._worker.send(SetSpeed(self._speed))
+        self._worker.send(Reset(tuple(self.configs), generation))
         self._state_may_have_changed(force=True)
-
-    def _ensure_worker(self) -> TrainingController:
-        if self._worker is not None and self._lost is None:
-            return self._worker
-        if self._worker is not None:  # it died: collect its reader thread, start afresh
-            self._worker.stop(0)
-            self._worker.deleteLater()
-        self._worker = TrainingController(self)
-        self._lost = None
-        return self._worker
 
     # -- transport -------------------------------------------------------------------------------
     def toggle_play(self) -> None:
         """Space: pause or play; during a scene's opening, whether it plays once built."""
-        if self._schedule.opening is not None:
-            self._schedule.toggle_after_opening()
-            self._state_may_have_changed(force=True)
-        elif self._playing:
+        opening = self._schedule.opening
+        if self.playing or (opening is not None and opening.then_play):
             self.pause()
         else:
             self.play()
 
     def play(self) -> None:
-        if self._schedule.opening is not None:
-            self._schedule.opening.then_play = True
-            self._state_may_have_changed(force=True)
-            return
-        if self._worker is not None:
-            self._schedule.play()
-            self._worker.play()
+        """Train on; during an opening, play once it is done (it is not cut short)."""
+        if not self._after_opening(play=True) and self._worker is not None:
+            self._schedule.clear_target()
+            self._worker.send(Play())
 
     def pause(self) -> None:
-        if self._schedule.opening is not None:
-            self._schedule.opening.then_play = False
-            self._state_may_have_changed(force=True)
-            return
-        if self._worker is not None:
-            self._schedule.pause()
-            self._worker.pause()
+        """Stop training; during an opening, pause once it is done."""
+        if not self._after_opening(play=False) and self._worker is not None:
+            self._schedule.clear_target()
+            self._worker.send(Pause())
 
     def step(self) -> None:
-        """Exactly one more step of every live run (during an opening: stop after it)."""
-        if self._schedule.opening is not None:
-            self.pause()
-        elif self._worker is not None:
+        """Exactly one more step of every live run (during an opening: pause after it)."""
+        if not self._after_opening(play=False) and self._worker is not None:
             self._schedule.step(self._progress())
-            self._worker.step()
+            self._worker.send(Step())
+
+    def _after_opening(self, play: bool) -> bool:
+        """Whether an opening is under way; if so, it plays or pauses when done."""
+        if self._schedule.opening is None:
+            return False
+        self._schedule.opening.then_play = play
+        self._state_may_have_changed(force=True)
+        return True
 
     def run_until(self, steps: int, then_play: bool = False) -> None:
         """Train every run to ``steps`` steps at full speed, then go back to the chosen speed
         and pause, or play on if ``then_play`` (a scene's opening)."""
-        if self._worker is None:
-            return
-        self._schedule.start_opening(steps, then_play)
-        self._worker.set_speed(math.inf)
-        self._worker.play(until=int(steps))
-        self._state_may_have_changed(force=True)
-
-    def stay_paused(self) -> None:
-        """Pause, or, during an opening, pause once it is done (a picture, not a show)."""
-        self.pause()
+        if self._worker is not None:
+            self._schedule.start_opening(steps, then_play)
+            self._worker.send(SetSpeed(math.inf))
+            self._worker.send(Play(until=int(steps)))
+            self._state_may_have_changed(force=True)
 
     def set_speed(self, steps_per_second: float) -> None:
         self._speed = float(steps_per_second)
         if self._worker is not None and self._schedule.opening is None:
-            self._worker.set_speed(self._speed)  # an opening restores it when done
+            self._worker.send(SetSpeed(self._speed))  # an opening restores it when done
 
     # -- the frame timer -------------------------------------------------------------------------
     def poll(self) -> bool:
-        """Take what the worker reported since the last call; True if there was news.
-
-        Also notices a worker that died, within one call."""
+        """Take what the worker reported since the last call; True if there was news. Also
+        notices, within one call, a worker that died."""
         worker = self._worker
         if worker is None:
             return False
-        news = False
-        taken = worker.hub.take_all()
-        if (
-            taken is not None
-            and taken[0].generation == self._schedule.generation
-            and len(taken) == len(self._specs)
-        ):
+        taken = worker.hub.take_all() or []
+        news = bool(taken) and taken[0].generation == self._schedule.generation
+        if news and len(taken) == len(self._specs):
             self._absorb(taken)
-            news = True
-        if self._lost is None:
-            code = worker.exit_code()
-            if code is not None:
-                self._lost = describe_exit(code)
-                self._schedule.opening = None
-                self._set_playing(False)
-                self._state_may_have_changed(force=True)
+        if self.worker_error is None and (code := worker.exit_code()) is not None:
+            self.worker_error = describe_exit(code)
+            self._schedule.opening = None
+            self._set_playing(False)
+            self._state_may_have_changed(force=True)
         return news
 
     def _absorb(self, snapshots: list[Snapshot]) -> None:
-        for history, snapshot in zip(self._histories, snapshots, strict=True):
+        for history, snapshot in zip(self.histories, snapshots, strict=True):
             for row in snapshot.rows:
                 history.append(row)
-        self._snapshots = snapshots
+        self.snapshots = snapshots
         for notice in dict.fromkeys(s.notice for s in snapshots if s.notice):
-            if notice:
-                self.noticed.emit(notice)
+            self.noticed.emit(notice)
         self._set_playing(any(s.state is RunState.RUNNING for s in snapshots))
         done = self._schedule.finish_opening(self._progress())
         if done is not None and self._worker is not None:
-            self._after_opening(done)
-        self.dataChanged.emit()
+            self._worker.send(SetSpeed(self._speed))
+            if done.then_play and not all(state.stopped for state in self.states):
+                self._worker.send(Play())
         self._state_may_have_changed()
 
-    def _after_opening(self, opening: Opening) -> None:
-        assert self._worker is not None
-        self._worker.set_speed(self._speed)
-        if opening.then_play and any(not s.stopped for s in self.states):
-            self._worker.play()
-
     def _set_playing(self, playing: bool) -> None:
-        if playing != self._playing:
-            self._playing = playing
+        if playing != self.playing:
+            self.playing = playing
             self.playingChanged.emit(playing)
 
     def _state_may_have_changed(self, force: bool = False) -> None:
         opening = self._schedule.opening
         state = (
-            tuple((s.state, s.step_count, s.error) for s in self._snapshots),
+            tuple((s.state, s.step_count, s.error) for s in self.snapshots),
             None if opening is None else (opening.steps, opening.then_play),
-            self._lost,
+            self.worker_error,
         )
         if force or state != self._shown_state:
             self._shown_state = state
             self.stateChanged.emit()
 
     def _progress(self) -> list[RunProgress]:
-        return [RunProgress(s.state, s.step_count) for s in self._snapshots]
+        return [RunProgress(s.state, s.step_count) for s in self.snapshots]
 
     # -- reading -----------------------------------------------------------------------------------
     @property
@@ -287,29 +252,12 @@ class RunSession(QObject):
         return [spec.config for spec in self._specs]
 
     @property
-    def histories(self) -> list[Recorder]:
-        return list(self._histories)
-
-    @property
-    def snapshots(self) -> list[Snapshot]:
-        """The newest report of every run (empty until the worker reported on these runs)."""
-        return list(self._snapshots)
-
-    @property
     def states(self) -> list[RunState]:
-        if not self._snapshots:
-            return [RunState.PAUSED] * len(self._specs)
-        return [s.state for s in self._snapshots]
+        return [s.state for s in self.snapshots] or [RunState.PAUSED] * self.count
 
     @property
     def errors(self) -> list[str | None]:
-        if not self._snapshots:
-            return [None] * len(self._specs)
-        return [s.error for s in self._snapshots]
-
-    @property
-    def playing(self) -> bool:
-        return self._playing
+        return [s.error for s in self.snapshots] or [None] * self.count
 
     @property
     def opening(self) -> Opening | None:
@@ -320,36 +268,24 @@ class RunSession(QObject):
     def generation(self) -> int:
         return self._schedule.generation
 
-    @property
-    def worker_error(self) -> str | None:
-        """Why the worker process is gone (None while it is fine)."""
-        return self._lost
-
-    @property
-    def steps_per_second(self) -> float:
-        return self._snapshots[0].steps_per_second if self._snapshots else 0.0
-
     def newest_step(self, run: int = 0) -> int | None:
         """The newest recorded step of ``run`` (None before its first step). Steps count from
         0: the statistics of step k were measured before the k-th update."""
-        if run >= len(self._histories) or not len(self._histories[run]):
-            return None
-        return int(self._histories[run].steps[-1])
+        history = self.histories[run] if run < len(self.histories) else None
+        return int(history.steps[-1]) if history is not None and len(history) else None
 
     def theory(self, run: int = 0) -> TheoryProfile | None:
         """The worker's prediction for ``run`` (it knows the data's real input scale); None
         until it has reported, or when the config has changed since."""
-        if run >= len(self._snapshots) or run >= len(self._specs):
+        if run >= len(self.snapshots):
             return None
-        snapshot = self._snapshots[run]
+        snapshot = self.snapshots[run]
         return snapshot.theory if snapshot.config == self._specs[run].config else None
 
     def is_idle(self) -> bool:
         """Nothing left to do: the runs reported, nothing trains, no opening or target remains
         (or the worker is gone, so nothing ever will)."""
-        if self._lost is not None:
-            return True
-        return self._schedule.is_idle(self._progress())
+        return self.worker_error is not None or self._schedule.is_idle(self._progress())
 
     def stop(self, timeout_ms: int = 1000) -> bool:
         """Stop the worker process (the window is closing); True if it ended in time."""

@@ -65,12 +65,7 @@ class AppSettings:
             saved = json.loads(text) if isinstance(text, str) and text else {}
         except ValueError:
             saved = {}
-        if not isinstance(saved, dict):
-            saved = {}
-        theme = self._qs.value("view/theme", "", str)  # what version 0.1 stored
-        if "theme" not in saved and isinstance(theme, str) and theme:
-            saved["theme"] = theme
-        return saved
+        return saved if isinstance(saved, dict) else {}
 
     def save_session(self, config: Config, origin: Origin, view: Mapping[str, object]) -> None:
         """What the next start shows: the run's config, where it came from, the view."""
@@ -79,7 +74,6 @@ class AppSettings:
         self._qs.setValue("source/lesson", origin.lesson or "")
         self._qs.setValue("source/scene", int(origin.scene))
         self._qs.setValue("view/state", json.dumps(dict(view)))
-        self._qs.remove("view/theme")
 
     def recent_files(self) -> list[str]:
         """Config files opened or saved lately, newest first."""

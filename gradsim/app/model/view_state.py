@@ -8,9 +8,11 @@ control that mirrors the state never loops back into it.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -107,32 +109,22 @@ class ViewState(QObject):
             saved.pop(transient)
         return saved
 
-    def restore(self, saved: Mapping[str, object]) -> None:
-        """Apply what ``to_dict`` stored; values that do not fit (an older version, an edited
-        file) are skipped, one by one."""
-        setters = {
-            "metric": lambda v: self.set_metric(str(v)),
-            "window": lambda v: self.set_window(None if v is None else int(str(v))),
-            "auto_levels": lambda v: self.set_auto_levels(_boolean(v)),
-            "theme": lambda v: self.set_theme(str(v)),
-            "speed": lambda v: self.set_speed(float(str(v))),
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Apply what ``to_dict`` stored (as JSON); values that do not fit (an older version,
+        an edited file) are skipped one by one."""
+        setters: dict[str, Callable[[Any], None]] = {
+            "metric": self.set_metric,
+            "window": self.set_window,
+            "theme": self.set_theme,
+            "speed": self.set_speed,
+            "auto_levels": self.set_auto_levels,
         }
-        for name in (f.name for f in fields(View)):
-            if name in saved and name in setters:
-                try:
-                    setters[name](saved[name])
-                except (TypeError, ValueError):
-                    continue
-        levels = saved.get("levels")
-        if not self._view.auto_levels and isinstance(levels, (list, tuple)) and len(levels) == 2:
+        for name, setter in setters.items():
+            with contextlib.suppress(TypeError, ValueError):
+                if name in saved:
+                    setter(saved[name])
+        if not self._view.auto_levels:
             try:
-                self.pin_levels(float(levels[0]), float(levels[1]))
+                self.pin_levels(*(float(v) for v in saved.get("levels", ())))
             except (TypeError, ValueError):
-                self.set_auto_levels(True)
-
-
-def _boolean(value: object) -> bool:
-    """QSettings hands INI booleans back as the strings "true" / "false"."""
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
+                self.set_auto_levels(True)  # pinned to what? Follow the data instead

@@ -19,30 +19,19 @@ import multiprocessing
 import threading
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, QTimer, Slot
 
-from gradsim.engine.protocol import (
-    Command,
-    Pause,
-    Play,
-    Report,
-    Reset,
-    SetLive,
-    SetSpeed,
-    Step,
-    Stop,
-)
+from gradsim.engine.protocol import Command, Report, Stop
 
 # runner imports the simulation only inside the child process, so this stays cheap.
 from gradsim.engine.runner import serve
 
 if TYPE_CHECKING:  # only types here: the simulation itself runs in the child process
-    from gradsim.engine.config import Config
     from gradsim.engine.stats import StepStats
     from gradsim.engine.theory import TheoryProfile
 
@@ -72,57 +61,33 @@ Snapshot = Report
 class SnapshotHub:
     """Thread-safe mailbox between the worker (publishes) and the UI (takes).
 
-    With several runs the worker reports them as a set, one report per run in run order; the
-    hub hands out only complete sets, so the UI never sees one run a step ahead of another.
-    """
+    The worker reports its runs as a set (one message); rows accumulate by run until taken,
+    everything else is "latest wins"."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._latest: list[Snapshot] = []  # the newest complete set, by run
+        self._latest: list[Snapshot] = []  # the newest set, by run
         self._rows: list[list[StepStats]] = []  # by run: rows not taken yet
-        self._pending: list[Snapshot] = []  # the set being received
         self._fresh = False
 
-    def publish(self, snapshot: Snapshot) -> None:
-        """Store one run's newest state; a set is visible once its last run arrived."""
+    def publish(self, snapshots: Sequence[Snapshot]) -> None:
+        """Store the newest set; rows of an older generation are dropped (a reset)."""
         with self._lock:
-            if snapshot.run == 0 or (
-                self._pending and self._pending[0].generation != snapshot.generation
-            ):
-                self._pending = []
-            if snapshot.run != len(self._pending):
-                return  # a set with a gap cannot happen on one ordered pipe; never show one
-            self._pending.append(snapshot)
-            if len(self._pending) == snapshot.runs:
-                self._commit(self._pending)
-                self._pending = []
-
-    def _commit(self, snapshots: list[Snapshot]) -> None:
-        latest = self._latest
-        if not latest or latest[0].generation != snapshots[0].generation:
-            self._rows = [[] for _ in snapshots]  # a reset: rows of old runs are of no use
-        for rows, snapshot in zip(self._rows, snapshots, strict=True):
-            rows.extend(snapshot.rows)
-        self._latest = snapshots
-        self._fresh = True
-
-    def take(self) -> Snapshot | None:
-        """The newest snapshot (of run 0) with every row since the last take, or None if
-        nothing new. For a single run; ``take_all`` returns every run."""
-        taken = self.take_all()
-        return None if taken is None else taken[0]
+            if not self._latest or self._latest[0].generation != snapshots[0].generation:
+                self._rows = [[] for _ in snapshots]
+            for rows, snapshot in zip(self._rows, snapshots, strict=True):
+                rows.extend(snapshot.rows)
+            self._latest, self._fresh = list(snapshots), True
 
     def take_all(self) -> list[Snapshot] | None:
         """The newest snapshot of every run, each with all its rows since the last take, or
         None if nothing new."""
         with self._lock:
-            if not self._fresh or not self._latest:
+            if not self._fresh:
                 return None
-            rows = [tuple(r) for r in self._rows]
-            self._rows = [[] for _ in self._latest]
-            self._fresh = False
-            latest = self._latest
-        return [dataclasses.replace(s, rows=r) for s, r in zip(latest, rows, strict=True)]
+            rows, latest = self._rows, self._latest
+            self._rows, self._fresh = [[] for _ in latest], False
+        return [dataclasses.replace(s, rows=tuple(r)) for s, r in zip(latest, rows, strict=True)]
 
 
 class _ReportReader(QObject):
@@ -132,26 +97,27 @@ class _ReportReader(QObject):
         super().__init__()
         self._reports = reports
         self._hub = hub
-        self._theory: dict[int, TheoryProfile] = {}  # by run
+        self._theory: tuple[TheoryProfile | None, ...] = ()  # by run, of this generation
         self._generation = -1
 
     @Slot()
     def run(self) -> None:
         """Block on the pipe (without holding the interpreter lock) until the process stops."""
         try:
-            while (report := self._reports.recv()) is not None:
-                self._hub.publish(self._snapshot(report))
+            while (reports := self._reports.recv()) is not None:
+                self._hub.publish(self._with_theory(reports))
         except (EOFError, OSError):
             pass  # the process is gone; nothing more will come
         QThread.currentThread().quit()
 
-    def _snapshot(self, report: Report) -> Snapshot:
-        if report.generation != self._generation:
-            self._generation = report.generation
-            self._theory = {}
-        if report.theory is not None:
-            self._theory[report.run] = report.theory
-        return dataclasses.replace(report, theory=self._theory.get(report.run))
+    def _with_theory(self, reports: tuple[Report, ...]) -> list[Snapshot]:
+        """The process sends each run's theory once, in the first set of a generation: every
+        snapshot of the generation carries it."""
+        if reports[0].generation != self._generation:
+            self._generation = reports[0].generation
+            self._theory = tuple(report.theory for report in reports)
+        theory = self._theory
+        return [dataclasses.replace(r, theory=t) for r, t in zip(reports, theory, strict=True)]
 
 
 class TrainingController(QObject):
@@ -200,30 +166,8 @@ class TrainingController(QObject):
     def send(self, command: Command) -> None:
         """Queue ``command`` for the worker. Once the process is gone, commands are dropped:
         ``exit_code`` says it is gone, and the owner starts a new worker."""
-        # Nobody listens once it is gone; the owner finds out through exit_code().
         with self._lock, contextlib.suppress(BrokenPipeError, OSError):
             self._commands.send(command)
-
-    def reset(self, configs: Sequence[Config], generation: int) -> None:
-        """Start 1-4 runs from their initial weights, in lockstep, as ``generation``."""
-        self.send(Reset(tuple(configs), int(generation)))
-
-    def play(self, until: int | None = None) -> None:
-        """Train; with ``until``, pause once every live run has taken that many steps."""
-        self.send(Play(None if until is None else int(until)))
-
-    def pause(self) -> None:
-        self.send(Pause())
-
-    def step(self) -> None:
-        self.send(Step())
-
-    def set_speed(self, steps_per_second: float) -> None:
-        """Target steps per second; ``math.inf`` runs as fast as possible."""
-        self.send(SetSpeed(float(steps_per_second)))
-
-    def set_live(self, changes: Mapping[str, float]) -> None:
-        self.send(SetLive(tuple((name, float(value)) for name, value in changes.items())))
 
     def exit_code(self) -> int | None:
         """The process's exit code once it has ended on its own (negative: the signal that

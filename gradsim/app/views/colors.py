@@ -61,6 +61,14 @@ def to_hex(rgba: tuple[int, ...]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgba[:3])
 
 
+def special_key(dark: bool) -> str:
+    """HTML key of the two special colours (a white square vanishes on a light background:
+    its outline stands in for it there)."""
+    zero = f"<span style='color:{to_hex(ZERO_RGBA)}'>■</span>" if dark else "□"
+    over = f"<span style='color:{to_hex(NONFINITE_RGBA)}'>■</span>"
+    return f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;{over} inf / nan (overflow)"
+
+
 # Fallback levels (decades) before any finite value has been seen.
 DEFAULT_LEVELS: tuple[float, float] = (-3.0, 3.0)
 

@@ -2,11 +2,11 @@
 
 It draws the run session's runs as the view state asks; it owns no run and sends nothing.
 
-Colours only compare across heatmaps if they mean the same number everywhere, so the view,
-not each heatmap, owns the colour levels: one ``LevelTracker`` fed with every run's data, its
-levels pinned on every heatmap. The scale is drawn once, as a colour bar right of the whole
-grid, lined up with the plot areas (each heatmap's own bar is taken out of its layout):
-repeated bars would suggest separate scales, and cost every heatmap a tenth of its width.
+Colours only compare across heatmaps if they mean the same number everywhere: one set of
+levels (``SharedLevels``) for every heatmap. The scale is drawn once, as a colour bar right
+of the whole grid, lined up with the plot areas (each heatmap's own bar is taken out of its
+layout): repeated bars would suggest separate scales, and cost every heatmap a tenth of its
+width.
 """
 
 from __future__ import annotations
@@ -14,23 +14,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app.model.session import RunSession
-from gradsim.app.model.view_state import View, ViewState
+from gradsim.app.model.view_state import ViewState
 from gradsim.app.views import plot_parts as parts
 from gradsim.app.views.colorbar import DecadeColorBar
 from gradsim.app.views.colors import (
     NONFINITE_RGBA,
-    ZERO_RGBA,
-    LevelTracker,
-    log_values,
+    special_key,
     to_hex,
 )
-from gradsim.app.views.compare_loss import CompareLossPlot, Series
 from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.levels import SharedLevels
+from gradsim.app.views.loss_plot import LossPlot
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
 LOSS_MIN_HEIGHT = 180  # pixels at font scale 1
@@ -82,8 +80,6 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
 class CompareView(QtWidgets.QWidget):
     """A titled heatmap per run on one shared colour scale, above one shared loss plot."""
 
-    levelsChanged = QtCore.Signal(float, float)  # the shared levels (decades) moved
-
     def __init__(
         self,
         labels: Sequence[str],
@@ -95,14 +91,10 @@ class CompareView(QtWidgets.QWidget):
             raise ValueError(f"a comparison shows 2 to 4 runs, got {len(labels)}")
         self._labels = list(labels)
         self._theme, self._font_scale, self._metric = theme, 1.0, ""
-        self._auto = True
-        self._tracker = LevelTracker()
-        self._levels = self._tracker.levels
+        self._levels = SharedLevels()
         self._notes = [""] * len(labels)
-        self._data: list[Series] = []
         self._align_pending = False
         self._generation = -1  # the session's runs last drawn
-        self._window: int | None = -1  # differs from every real window: the first one applies
 
         self.heatmaps: list[HeatmapView] = []
         self.titles: list[QtWidgets.QLabel] = []
@@ -119,7 +111,6 @@ class CompareView(QtWidgets.QWidget):
             title.setWordWrap(True)
             title.setAlignment(QtCore.Qt.AlignmentFlag.AlignBottom)
             heatmap = HeatmapView()
-            heatmap.set_auto_levels(False)
             heatmap.make_compact()
             heatmap.installEventFilter(self)  # its plot moves: the colour bar follows
             row, col = 2 * (i // cols), i % cols
@@ -136,7 +127,7 @@ class CompareView(QtWidgets.QWidget):
         self.key.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.key.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.key, 2 * rows, 0, 1, cols + 1)
-        self.loss_plot = CompareLossPlot(labels, theme)
+        self.loss_plot = LossPlot(labels, theme)
         self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
 
         splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -153,7 +144,7 @@ class CompareView(QtWidgets.QWidget):
         layout.addWidget(splitter)
         self.setAutoFillBackground(True)
         self.set_theme(theme)
-        self._apply_levels(self._levels, force=True)
+        self.color_bar.set_levels(*self.heatmaps[0].levels())
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self, session: RunSession, state: ViewState) -> None:
@@ -164,26 +155,21 @@ class CompareView(QtWidgets.QWidget):
             self.loss_plot.clear()
             for heatmap, config in zip(self.heatmaps, session.configs, strict=True):
                 heatmap.clear(config.depth)
-            self._tracker.reset()
-            self._apply_levels(self._tracker.levels)
-        self._follow_state(view)
-        histories = session.histories
-        self.set_data([history.window(view.metric, view.window) for history in histories])
-        if view.auto_levels:
-            state.show_levels(*self._levels)
-        self.loss_plot.set_data([(history.steps, history.loss) for history in histories])
-        self.set_notes(*run_notes(session))
-
-    def _follow_state(self, view: View) -> None:
-        """Metric, step window and colour levels, from the view state to every heatmap."""
         if view.metric != self._metric:
-            self.set_metric(view.metric)
-        if view.window != self._window:
-            self.set_window(view.window)
-        if view.auto_levels != self._auto:
-            self.set_auto_levels(view.auto_levels)
-        if not view.auto_levels and view.levels != self._levels:
-            self.set_levels(*view.levels)
+            self._metric = view.metric
+            self.color_bar.set_text(view.metric, self._font_scale)
+        for heatmap, history in zip(self.heatmaps, session.histories, strict=True):
+            heatmap.set_metric(view.metric)
+            heatmap.set_window(view.window)
+            heatmap.set_data(*history.window(view.metric, view.window))
+        key = (session.generation, view.metric, view.window)
+        self.color_bar.set_levels(*self._levels.apply(self.heatmaps, state, key))
+        self.loss_plot.set_runs([(h.steps, h.loss) for h in session.histories])
+        for i, (note, tip) in enumerate(run_notes(session)):
+            if note != self._notes[i]:
+                self._notes[i] = note
+                self._write_title(i)
+            self.titles[i].setToolTip(tip)
 
     def export_widget(self, target: str) -> QtWidgets.QWidget:
         """The widget pictured for an export ``target``: the heatmaps with their titles,
@@ -194,79 +180,9 @@ class CompareView(QtWidgets.QWidget):
             return self.loss_plot
         raise ValueError(f"a comparison shows no {target}; export its heatmap, loss or window")
 
-    # -- data ------------------------------------------------------------------------------
-    def set_data(self, series: Sequence[Series]) -> None:
-        """Show each run's (steps, values (n, L)); the shared levels follow all runs' data."""
-        if len(series) != len(self.heatmaps):
-            raise ValueError(f"expected {len(self.heatmaps)} runs, got {len(series)}")
-        self._data = [(np.asarray(s), np.asarray(v)) for s, v in series]
-        self._follow_data()
-        for heatmap, (steps, values) in zip(self.heatmaps, self._data, strict=True):
-            heatmap.set_data(steps, values)
-
-    def set_metric(self, name: str) -> None:
-        """A new metric (or new runs): automatic levels start afresh."""
-        for heatmap in self.heatmaps:
-            heatmap.set_metric(name)
-        self._metric = name
-        self.color_bar.set_text(name, self._font_scale)
-        if self._auto:
-            self._tracker.reset()
-
-    def set_window(self, span: int | None) -> None:
-        """Show the last ``span`` steps of every run (None: the whole runs)."""
-        self._window = span
-        for heatmap in self.heatmaps:
-            heatmap.set_window(span)
-        if self._auto:
-            self._tracker.reset()
-
-    def set_notes(self, notes: Sequence[str], tooltips: Sequence[str] = ()) -> None:
-        """Per-run HTML after each title ("step 200", "diverged at step 1"), and plain
-        tooltips (e.g. why a run diverged)."""
-        tips = [*tooltips, *[""] * (len(notes) - len(tooltips))]
-        for i, (note, tip) in enumerate(zip(notes, tips, strict=True)):
-            if note != self._notes[i]:
-                self._notes[i] = note
-                self._write_title(i)
-            self.titles[i].setToolTip(tip)
-
-    # -- levels ----------------------------------------------------------------------------
-    def set_auto_levels(self, on: bool) -> None:
-        """Let the shared levels follow every run's data, or keep them where they are."""
-        self._auto = on
-        if on:
-            self._tracker.reset()
-            self._follow_data()
-
-    def set_levels(self, lo: float, hi: float) -> None:
-        """Pin the shared levels to [lo, hi] decades (turns automatic levels off)."""
-        if not hi > lo:
-            raise ValueError(f"need lo < hi, got {lo}, {hi}")
-        self._auto = False
-        self._apply_levels((float(lo), float(hi)))
-
     def levels(self) -> tuple[float, float]:
         """The shared levels in decades (lo, hi)."""
-        return self._levels
-
-    def auto_levels(self) -> bool:
-        return self._auto
-
-    def _follow_data(self) -> None:
-        """Automatic levels: one tracker fed with every run's values (it skips 0/inf/nan)."""
-        if self._auto and self._data:
-            logs = [log_values(values).ravel() for _, values in self._data]
-            self._apply_levels(self._tracker.update(np.concatenate(logs)))
-
-    def _apply_levels(self, levels: tuple[float, float], force: bool = False) -> None:
-        if levels == self._levels and not force:
-            return
-        self._levels = levels
-        for heatmap in self.heatmaps:
-            heatmap.set_levels(*levels)
-        self.color_bar.set_levels(*levels)
-        self.levelsChanged.emit(*levels)
+        return self.heatmaps[0].levels()
 
     # -- style -----------------------------------------------------------------------------
     def set_font_scale(self, scale: float) -> None:
@@ -299,12 +215,8 @@ class CompareView(QtWidgets.QWidget):
             f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
             f" font-size: {size:.1f}pt; padding: 0px 4px; }}"
         )
-        # A white square vanishes on a light background: its outline stands in for it.
-        zero = f"<span style='color:{to_hex(ZERO_RGBA)}'>■</span>" if theme.is_dark else "□"
-        over = f"<span style='color:{to_hex(NONFINITE_RGBA)}'>■</span>"
         self.key.setText(
-            f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;{over} inf / nan (overflow)"
-            "&nbsp;&nbsp;&nbsp;one colour scale for every run"
+            special_key(theme.is_dark) + "&nbsp;&nbsp;&nbsp;one colour scale for every run"
         )
 
     def _write_title(self, i: int) -> None:
@@ -342,23 +254,21 @@ class CompareView(QtWidgets.QWidget):
         self.color_bar.fit_bar(*edges)
 
 
-def run_notes(session: RunSession) -> tuple[list[str], list[str]]:
+def run_notes(session: RunSession) -> list[tuple[str, str]]:
     """Per run: the HTML after its title (its newest step, where it diverged, or its error)
     and a plain tooltip. The step is the newest recorded one, as in the heatmap's last
     column and the status bar."""
-    notes, tips = [], []
+    notes = []
     for i, (history, error) in enumerate(zip(session.histories, session.errors, strict=True)):
         if error:
-            notes.append(overflow_note(error, keep_together=False))
-            tips.append(error)
+            notes.append((overflow_note(error, keep_together=False), error))
         elif history.diverged_at is not None:
-            notes.append(overflow_note(f"diverged at step {history.diverged_at}"))
-            tips.append(f"Training stopped: {history.divergence_reason}.")
+            reason = f"Training stopped: {history.divergence_reason}."
+            notes.append((overflow_note(f"diverged at step {history.diverged_at}"), reason))
         else:
             step = session.newest_step(i)
-            notes.append(plain_note("no steps yet" if step is None else f"step {step}"))
-            tips.append("")
-    return notes, tips
+            notes.append((plain_note("no steps yet" if step is None else f"step {step}"), ""))
+    return notes
 
 
 def plain_note(text: str) -> str:

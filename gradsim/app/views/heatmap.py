@@ -17,13 +17,13 @@ from PySide6 import QtCore
 
 from gradsim.app.views.colorbar import DecadeColorBar
 from gradsim.app.views.colors import (
+    DEFAULT_LEVELS,
     NONFINITE_RGBA,
     VIRIDIS_LUT,
-    ZERO_RGBA,
-    LevelTracker,
     colorize_log_packed,
     format_value,
     log_values,
+    special_key,
     to_hex,
 )
 from gradsim.app.views.plot_parts import (
@@ -51,8 +51,6 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     long run reveals every recorded step.
     """
 
-    levelsChanged = QtCore.Signal(float, float)  # the colour levels (decades) moved
-
     def __init__(
         self,
         parent: QtCore.QObject | None = None,
@@ -70,9 +68,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         # stalled GUI (2000 layers x 1500 columns costs ~40 ms a frame).
         self._max_cells = max_cells
         self._window: int | None = None
-        self._auto = True
-        self._tracker = LevelTracker()
-        self._levels = self._tracker.levels
+        self._levels = DEFAULT_LEVELS  # decades: the view that holds the heatmap sets them
         self._metric = ""
         self._font_scale = 1.0
         self._steps = np.empty(0, dtype=np.int64)
@@ -118,18 +114,15 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._vb.sigXRangeChanged.connect(self._on_view_changed)
         self._vb.sigStateChanged.connect(self._on_view_changed)
         self._apply_fonts()
-        self._update_colorbar()
+        self._cbar.show_decades(*self._levels)
 
     # --- public API ---------------------------------------------------------------------------
 
     def set_metric(self, name: str) -> None:
-        """Name the metric shown; a new metric has a new range, so auto levels start afresh
-        (also when the name is unchanged: the app calls this for a new run)."""
+        """Name the metric shown (in the title, the colour bar and the hover readout)."""
         if name != self._metric:
             self._metric = name
             self._apply_fonts()  # rewrites the labels, which carry the name
-        if self._auto:
-            self._tracker.reset()
 
     def set_data(self, steps: np.ndarray, values: np.ndarray) -> None:
         """Show ``values`` (n, L) recorded at ``steps`` (n,), strictly increasing; n == 0 clears.
@@ -154,14 +147,14 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._render()
 
     def clear(self, layers: int | None = None) -> None:
-        """Remove the data (a new run of ``layers`` layers, or as many as before): the levels
-        and the axes start afresh, showing the first steps of an empty net."""
+        """Remove the data (a new run of ``layers`` layers, or as many as before): the axes
+        start afresh, showing the first steps of an empty net."""
         if layers is not None:
             self._empty_layers = max(1, int(layers))
         self.set_data(np.empty(0, dtype=np.int64), np.empty((0, 0)))
 
     def _show_empty(self) -> None:
-        """Nothing of an earlier run may linger: default levels, steps from 0, every layer.
+        """Nothing of an earlier run may linger: steps from 0, every layer.
 
         A transparent one-pixel image spans the empty axes, so that following (auto-range)
         fits them now and the first step's column later."""
@@ -169,9 +162,6 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._clear_drawn()
         self._overflow_line.setVisible(False)
         self._notes = ""
-        self._tracker.reset()
-        if self._auto:
-            self._set_levels(self._tracker.levels)
         layers = self._empty_layers
         self._image.setImage(np.zeros((1, 1, 4), dtype=np.uint8), autoLevels=False)
         self._image.setRect(QtCore.QRectF(-0.5, 0.5, self._window or EMPTY_STEPS, layers))
@@ -182,33 +172,28 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
     def set_window(self, steps: int | None) -> None:
         """Show the last ``steps`` steps while following; None shows the whole run."""
-        self._window = None if steps is None else max(1, int(steps))
-        if self._auto:
-            self._tracker.reset()
-        self._render()
-
-    def set_auto_levels(self, on: bool) -> None:
-        """Let the levels follow the data (with hysteresis), or keep them where they are."""
-        self._auto = on
-        if on:
-            self._tracker.reset()
+        window = None if steps is None else max(1, int(steps))
+        if window != self._window:
+            self._window = window
             self._render()
 
     def set_levels(self, lo: float, hi: float) -> None:
-        """Pin the colour levels to [lo, hi] decades (turns auto levels off)."""
+        """Colour [lo, hi] decades from the first to the last colour (``SharedLevels``
+        chooses them for a view's heatmaps)."""
         if not hi > lo:
             raise ValueError(f"need lo < hi, got {lo}, {hi}")
-        self._auto = False
-        self._set_levels((float(lo), float(hi)))
-        self._recolor()
+        if (lo, hi) != self._levels:
+            self._levels = (float(lo), float(hi))
+            self._cbar.show_decades(lo, hi)
+            self._recolor()
 
     def levels(self) -> tuple[float, float]:
         """Current colour levels in decades (lo, hi)."""
         return self._levels
 
-    def auto_levels(self) -> bool:
-        """Whether the levels follow the data."""
-        return self._auto
+    def drawn_extent(self) -> tuple[float, float]:
+        """(min, max) of the finite log10 values drawn; (inf, -inf) when there are none."""
+        return self._extent
 
     def follow(self) -> None:
         """Go back to following the newest data (undoes the user's zoom and pan)."""
@@ -289,6 +274,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._col_steps = np.empty(0, dtype=np.int64)
         self._grid = np.empty((0, 0))  # (columns, L): the raw values drawn
         self._log = np.empty((0, 0))
+        self._extent = (math.inf, -math.inf)
         self._rgba = np.empty((0, 0, 4), dtype=np.uint8)
 
     def _x_extent(self) -> tuple[int, int]:
@@ -322,10 +308,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._grid = self._values[index]
         self._log = log_values(self._grid)
         finite = np.isfinite(self._log)
-        if self._auto:
-            dmin = float(np.min(self._log, where=finite, initial=np.inf))
-            dmax = float(np.max(self._log, where=finite, initial=-np.inf))
-            self._set_levels(self._tracker.update_range(dmin, dmax))
+        self._extent = (
+            float(np.min(self._log, where=finite, initial=np.inf)),
+            float(np.max(self._log, where=finite, initial=-np.inf)),
+        )
         self._recolor()
         self._mark_specials(finite)
         self._image.setRect(QtCore.QRectF(x0 - 0.5, 0.5, span, layers))
@@ -363,16 +349,6 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             self._notes = text
             self._refresh_readout()
 
-    def _set_levels(self, levels: tuple[float, float]) -> None:
-        if levels == self._levels:
-            return
-        self._levels = levels
-        self._update_colorbar()
-        self.levelsChanged.emit(*levels)
-
-    def _update_colorbar(self) -> None:
-        self._cbar.show_decades(*self._levels)
-
     # --- text ---------------------------------------------------------------------------------
 
     def _apply_fonts(self) -> None:
@@ -389,12 +365,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         label = f"{self._metric or 'value'} (log scale)"
         style_axis(self._cbar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=theme)
         self._cbar.axis.enableAutoSIPrefix(False)
-        swatch = "<span style='color:{}'>&#9632;</span>"
-        # On a light background a white square vanishes: draw its outline instead.
-        zero = swatch.format(to_hex(ZERO_RGBA)) if theme.is_dark else "&#9633;"
         self._legend.setText(
-            f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;&nbsp;"
-            f"{swatch.format(to_hex(NONFINITE_RGBA))} inf / nan (overflow)",
+            special_key(theme.is_dark),
             color=theme.foreground,
             size=f"{BASE_TICK_PT * self._font_scale}pt",
         )

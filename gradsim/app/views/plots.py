@@ -15,17 +15,15 @@ text really changes.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from gradsim.app.views.colors import NONFINITE_RGBA, ZERO_RGBA
 from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
-    FEW_POINTS,
     IntegerAxis,
     LogAxis,
     StableRange,
@@ -136,130 +134,27 @@ class BasePlot(pg.PlotWidget):
         raise NotImplementedError
 
 
-class LossPlot(BasePlot):
-    """Training loss against step on a log axis, with the first non-finite step marked."""
+class ProfilePlot(BasePlot):
+    """One step's metric across layers, measured and predicted, on a log axis.
+
+    Layer runs along x, input on the left: the textbook form, where exponential growth or decay
+    per layer is a straight line whose slope students can read as a gain per layer.
+    """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, log_axis="left")
         self.plotItem.setLogMode(x=False, y=True)
-        # Long runs: draw only what is visible, peak-preserving downsampling (spikes stay).
-        # Set on the PlotItem: it overrides the curve's own options when adding the curve.
-        self.plotItem.setDownsampling(auto=True, mode="peak")
-        self.plotItem.setClipToView(True)
-        self.curve = pg.PlotDataItem(
-            symbol=None,  # explicit: any symbol* option alone would switch symbols on
-            symbolPen=None,
-            symbolSize=6,
-            # One min/max pair per pixel column: the same envelope as pyqtgraph's default of 5
-            # samples a pixel, at a third of the cost of drawing it with a width-2 pen.
-            autoDownsampleFactor=1.0,
-        )
-        self._add(self.curve)
-        self._symbols = False
-        # Inside the view (set_data puts its step in the range), so a run that diverges at step
-        # 1 still shows where. The label flips to the inner side of the line near either edge.
-        self.overflow_line = pg.InfiniteLine(
-            angle=90,
-            pen=pg.mkPen(NONFINITE_RGBA[:3], width=2, style=QtCore.Qt.PenStyle.DashLine),
-            label="inf/nan from step {value:.0f}",
-            labelOpts={"position": 0.9, "color": NONFINITE_RGBA[:3]},
-        )
-        self.overflow_line.setVisible(False)
-        self._add(self.overflow_line)
-        self._apply_theme()
-        self.set_axis_labels("training step", "loss")
-        self._scale_label()
-        self._shown: tuple | None = None  # the arguments of the last set_data
-        self.clear()
-
-    def set_font_scale(self, scale: float) -> None:
-        super().set_font_scale(scale)
-        self._scale_label()
-
-    def _apply_theme(self) -> None:
-        theme = self._theme
-        self.curve.setPen(pg.mkPen(theme.measured, width=theme.line_width))
-        self.curve.setSymbolBrush(theme.measured)
-        fill = QtGui.QColor(theme.background)
-        fill.setAlpha(200)  # the label stays readable over the curve it may cover
-        self.overflow_line.label.fill = pg.mkBrush(fill)
-        self.overflow_line.label.update()
-
-    def set_data(self, steps: np.ndarray, loss: np.ndarray) -> None:
-        """Plot ``loss`` (n,) at ``steps`` (n,); 0/inf/nan are dropped and reported."""
-        steps = np.array(steps, dtype=np.float64)  # copies: kept to spot repeated calls
-        loss = np.array(loss, dtype=np.float64)
-        if steps.shape != loss.shape:
-            raise ValueError(f"steps {steps.shape} and loss {loss.shape} differ in shape")
-        if _same(self._shown, (steps, loss)):
-            return  # nothing new (e.g. a paused run): no work, no repaint
-        self._shown = (steps, loss)
-        ok = _positive_finite(loss)
-        few = int(ok.sum()) <= FEW_POINTS  # a lone point (a run that died at once) is visible
-        if few != self._symbols:
-            self._symbols = few
-            self.curve.setSymbol("o" if few else None)
-        self.curve.setData(steps[ok], loss[ok])
-        bad = np.flatnonzero(~np.isfinite(loss))
-        self.overflow_line.setVisible(bool(bad.size))
-        if bad.size:
-            self.overflow_line.setValue(float(steps[bad[0]]))
-            # The label only reformats while visible and when the value moves: refresh it.
-            self.overflow_line.label.valueChanged()
-        zeros = int(np.count_nonzero(np.isfinite(loss) & ~ok))
-        self._set_title(f"loss ({zeros} ≤ 0 not shown)" if zeros else "loss")
-        # Steps: all drawn points and the overflow marker (a run that diverges at step 1 still
-        # shows where), following the newest step; loss: a range that holds still.
-        shown_steps = steps[ok]
-        if bad.size:
-            shown_steps = np.append(shown_steps, steps[bad[0]])
-        x = _padded(shown_steps, self.plotItem.vb.width())
-        self._anchor.set_bounds(x, self._value_range.update(*_log_extent(loss[ok])))
-        settle_range(self.plotItem.vb)
-
-    def clear(self) -> None:
-        """Remove the data (a new run)."""
-        self._shown = None
-        self.curve.setData([], [])
-        self.overflow_line.setVisible(False)
-        self._set_title("loss")
-        self._value_range.reset()
-        self._anchor.set_bounds(EMPTY_STEP_RANGE, EMPTY_DECADES)  # fresh axes, nothing old
-        settle_range(self.plotItem.vb)
-
-    def _scale_label(self) -> None:
-        font = QtGui.QFont()
-        font.setPointSizeF(BASE_TICK_PT * self._font_scale)
-        self.overflow_line.label.setFont(font)
-
-
-class ProfilePlot(BasePlot):
-    """One step's metric across layers, measured and predicted, on a log axis.
-
-    Layer runs along x by default (``layer_axis="x"``, input on the left): the textbook form,
-    where exponential growth or decay per layer is a straight line whose slope students can read
-    as a gain per layer. ``layer_axis="y"`` puts layer 1 at the bottom instead, to sit beside
-    the heatmap and share its rows.
-    """
-
-    def __init__(
-        self, parent: QtWidgets.QWidget | None = None, layer_axis: Literal["x", "y"] = "x"
-    ) -> None:
-        super().__init__(parent, log_axis="left" if layer_axis == "x" else "bottom")
-        self._layer_axis = layer_axis
-        self.plotItem.setLogMode(x=layer_axis == "y", y=layer_axis == "x")
         self.measured_curve = pg.PlotDataItem(symbol="o", symbolSize=7, symbolPen=None)
         self._add(self.measured_curve)
         self.theory_curve = pg.PlotDataItem()
         self._add(self.theory_curve)
         # Zeros and overflows cannot sit on a log axis: markers one decade beyond the finite
-        # data, pointing out of the plot (down/left = underflow, up/right = overflow).
-        down, up = ("t", "t1") if layer_axis == "x" else ("t3", "t2")
+        # data, pointing out of the plot (down = underflow, up = overflow).
         self.zero_markers = pg.PlotDataItem(
-            pen=None, symbol=down, symbolSize=12, symbolBrush=ZERO_RGBA[:3], symbolPen=None
+            pen=None, symbol="t", symbolSize=12, symbolBrush=ZERO_RGBA[:3], symbolPen=None
         )
         self.overflow_markers = pg.PlotDataItem(
-            pen=None, symbol=up, symbolSize=12, symbolBrush=NONFINITE_RGBA[:3], symbolPen=None
+            pen=None, symbol="t1", symbolSize=12, symbolBrush=NONFINITE_RGBA[:3], symbolPen=None
         )
         for item in (self.zero_markers, self.overflow_markers):
             self._add(item)
@@ -297,22 +192,22 @@ class ProfilePlot(BasePlot):
         self._shown = shown
         layers = np.arange(1, values.size + 1, dtype=np.float64)
         ok = _positive_finite(values)
-        self._draw(self.measured_curve, layers[ok], values[ok])
+        self.measured_curve.setData(layers[ok], values[ok])
         shown = [values[ok]]
         if theory is not None:
             t_ok = _positive_finite(theory)
             t_layers = np.arange(1, theory.size + 1, dtype=np.float64)
-            self._draw(self.theory_curve, t_layers[t_ok], theory[t_ok])
+            self.theory_curve.setData(t_layers[t_ok], theory[t_ok])
             shown.append(theory[t_ok])
         else:
-            self._draw(self.theory_curve, np.empty(0), np.empty(0))
+            self.theory_curve.setData(np.empty(0), np.empty(0))
         finite = np.concatenate(shown)
         low = finite.min() / 10 if finite.size else 0.1
         high = finite.max() * 10 if finite.size else 10.0
         zero = values == 0
         overflow = ~np.isfinite(values)
-        self._draw(self.zero_markers, layers[zero], np.full(int(zero.sum()), low))
-        self._draw(self.overflow_markers, layers[overflow], np.full(int(overflow.sum()), high))
+        self.zero_markers.setData(layers[zero], np.full(int(zero.sum()), low))
+        self.overflow_markers.setData(layers[overflow], np.full(int(overflow.sum()), high))
         self._update_legend(
             theory_label if theory is not None else None, int(zero.sum()), int(overflow.sum())
         )
@@ -325,17 +220,13 @@ class ProfilePlot(BasePlot):
         if theory is not None:
             drawn = np.concatenate([drawn, np.flatnonzero(t_ok) + 1])
         vb = self.plotItem.vb
-        layer_range = _padded(drawn, vb.width() if self._layer_axis == "x" else vb.height())
+        layer_range = _padded(drawn, vb.width())
         lo, hi = _log_extent(finite)
         if zero.any():
             lo = min(lo, math.log10(low))
         if overflow.any():
             hi = max(hi, math.log10(high))
-        value_range = self._value_range.update(lo, hi)
-        if self._layer_axis == "x":
-            self._anchor.set_bounds(layer_range, value_range)
-        else:
-            self._anchor.set_bounds(value_range, layer_range)
+        self._anchor.set_bounds(layer_range, self._value_range.update(lo, hi))
         settle_range(self.plotItem.vb)
 
     def clear(self, layers: int | None = None) -> None:
@@ -351,11 +242,7 @@ class ProfilePlot(BasePlot):
         self._update_legend(None, 0, 0)
         self._set_title("")
         self._value_range.reset()
-        layer_range = (0.5, self._empty_layers + 0.5)
-        if self._layer_axis == "x":
-            self._anchor.set_bounds(layer_range, EMPTY_DECADES)
-        else:
-            self._anchor.set_bounds(EMPTY_DECADES, layer_range)
+        self._anchor.set_bounds((0.5, self._empty_layers + 0.5), EMPTY_DECADES)
         settle_range(self.plotItem.vb)
 
     def legend_entries(self) -> list[str]:
@@ -384,15 +271,7 @@ class ProfilePlot(BasePlot):
         if name != self._metric:
             self._metric = name
             self._value_range.reset()  # another metric: fit its values afresh
-            layer = "layer (1 = input)"
-            labels = (layer, name) if self._layer_axis == "x" else (name, layer)
-            self.set_axis_labels(*labels)
-
-    def _draw(self, item: pg.PlotDataItem, layers: np.ndarray, values: np.ndarray) -> None:
-        if self._layer_axis == "x":
-            item.setData(layers, values)
-        else:
-            item.setData(values, layers)
+            self.set_axis_labels("layer (1 = input)", name)
 
     def _update_legend(self, theory_label: str | None, zeros: int, overflows: int) -> None:
         """Rewrite the legend only when it changes: two short lines, so it never sets the

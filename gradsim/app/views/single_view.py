@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 from gradsim.app.model.session import RunSession
 from gradsim.app.model.view_state import View, ViewState
 from gradsim.app.views.heatmap import HeatmapView
-from gradsim.app.views.plots import LossPlot, ProfilePlot
+from gradsim.app.views.levels import SharedLevels
+from gradsim.app.views.loss_plot import LossPlot
+from gradsim.app.views.plots import ProfilePlot
 from gradsim.app.views.themes import Theme
 from gradsim.app.views.theory_readout import TheoryReadout
 from gradsim.engine.config import Config
@@ -52,18 +54,17 @@ class SingleRunView(QSplitter):
     def __init__(self) -> None:
         super().__init__(Qt.Orientation.Horizontal)
         self.heatmap = HeatmapView()
+        self._levels = SharedLevels()
         self._generation = -1  # the session's runs last drawn
-        self._metric = ""
-        self._window: int | None = -1  # differs from every real window: the first one applies
-        self._theory_shown: tuple[Config, TheoryProfile | None] | None = None
         self.loss_plot = LossPlot()
         self.profile_plot = ProfilePlot()
         self._chaos_map: ChaosMap | None = None  # built when first shown (~30 ms)
         self._map_page = QWidget()
         QVBoxLayout(self._map_page).setContentsMargins(0, 0, 0, 0)
-        self._theory_config: Config | None = None
-        self._theory_pending: tuple[Config, TheoryProfile | None] | None = None
-        self._theory_ready = self._theory_scheduled = False
+        self._theory_wanted: tuple[Config, TheoryProfile | None] | None = None
+        self._theory_shown: tuple[Config, TheoryProfile | None] | None = None
+        self._theory_ready = False  # the first readout waits for the first paint
+        QTimer.singleShot(THEORY_DELAY_MS, self, self._start_theory)
         self._look: tuple[Theme, float] | None = None
         self.readout = TheoryReadout()
         # The profile and the map share the space under the loss: a tab each, so both stay
@@ -105,8 +106,8 @@ class SingleRunView(QSplitter):
             if self._look is not None:
                 self._chaos_map.set_theme(self._look[0])
                 self._chaos_map.set_font_scale(self._look[1])
-            if self._theory_config is not None:
-                self._chaos_map.set_config(self._theory_config)
+            if self._theory_shown is not None:
+                self._chaos_map.set_config(self._theory_shown[0])
         return self._chaos_map
 
     def show_map(self, on: bool = True) -> None:
@@ -114,27 +115,25 @@ class SingleRunView(QSplitter):
         self.tabs.setCurrentIndex(MAP_TAB if on else PROFILE_TAB)
 
     def set_theory(self, config: Config, profile: TheoryProfile | None) -> None:
-        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input).
+        """Readout and map for ``config`` (``profile`` None: predicted here, at unit input),
+        once the first paint is done; computed only when they change."""
+        self._theory_wanted = (config, profile)
+        self._show_theory()
 
-        The very first call waits until just after the window's first paint; later calls
-        (and calls made while it waits, latest wins) apply at once."""
-        self._theory_pending = (config, profile)
-        if self._theory_ready:
-            self._apply_theory()
-        elif not self._theory_scheduled:
-            self._theory_scheduled = True
-            QTimer.singleShot(THEORY_DELAY_MS, self._apply_theory)
+    def _start_theory(self) -> None:
+        self._theory_ready = True
+        self._show_theory()
 
-    def _apply_theory(self) -> None:
+    def _show_theory(self) -> None:
+        wanted, shown = self._theory_wanted, self._theory_shown
+        if not self._theory_ready or wanted is None:
+            return
+        if shown is not None and shown[0] == wanted[0] and shown[1] is wanted[1]:
+            return  # profiles hold arrays: compared by identity
         from gradsim.engine.theory_summary import predict_cached, summarize
 
-        self._theory_ready = True
-        if self._theory_pending is None:
-            return
-        config, profile = self._theory_pending
-        self._theory_pending = None
+        self._theory_shown = config, profile = wanted
         self.readout.set_summary(summarize(config, profile or predict_cached(config)))
-        self._theory_config = config
         if self._chaos_map is not None:
             self._chaos_map.set_config(config)
 
@@ -165,31 +164,14 @@ class SingleRunView(QSplitter):
             self.loss_plot.clear()
             self.profile_plot.clear(config.depth)
         theory = session.theory(0)
-        shown = self._theory_shown  # profiles hold arrays: compared by identity
-        if shown is None or shown[0] != config or shown[1] is not theory:
-            self._theory_shown = (config, theory)
-            self.set_theory(config, theory)
-        self._follow_state(view)
+        self.set_theory(config, theory)
+        self.heatmap.set_metric(view.metric)
+        self.heatmap.set_window(view.window)
         steps, values = history.window(view.metric, view.window)
         self.heatmap.set_data(steps, values)
-        if view.auto_levels:
-            state.show_levels(*self.heatmap.levels())
-        self.loss_plot.set_data(history.steps, history.loss)
+        self._levels.apply([self.heatmap], state, (session.generation, view.metric, view.window))
+        self.loss_plot.set_runs([(history.steps, history.loss)])
         self._draw_profile(steps, values, view, theory)
-
-    def _follow_state(self, view: View) -> None:
-        """Metric, step window and colour levels, from the view state to the heatmap."""
-        heatmap = self.heatmap
-        if view.metric != self._metric:
-            self._metric = view.metric
-            heatmap.set_metric(view.metric)
-        if view.window != self._window:
-            self._window = view.window
-            heatmap.set_window(view.window)
-        if view.auto_levels != heatmap.auto_levels():
-            heatmap.set_auto_levels(view.auto_levels)
-        if not view.auto_levels and view.levels != heatmap.levels():
-            heatmap.set_levels(*view.levels)
 
     def _draw_profile(
         self,

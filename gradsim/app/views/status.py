@@ -1,24 +1,15 @@
-"""Status readouts: step, speed, loss and what the runs are doing, in words.
-
-``transport_text`` is the one description of what training is doing; the status bar and the
-caption bar (visible in presentation mode) both show it.
-"""
+"""What training is doing, in words: the status bar (step, speed, loss), the transport line
+of the caption bar (kept in presentation mode), and the red banner when something stopped it
+(a run diverged or failed, or the worker process is gone)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtWidgets import QLabel, QStatusBar
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradsim.app.model.session import RunSession
 from gradsim.engine.protocol import RunState
-
-_STATE_STYLE = {
-    "running": "color: #1b7f3b; font-weight: bold;",
-    "paused": "color: #555555; font-weight: bold;",
-    "diverged": "color: #b3261e; font-weight: bold;",
-    "stopped": "color: #b3261e; font-weight: bold;",
-}
 
 
 def run_state(session: RunSession) -> str:
@@ -50,25 +41,24 @@ def transport_text(session: RunSession) -> str:
 
 
 class StatusPanel:
-    """Permanent labels in the window's status bar."""
+    """Permanent labels in the window's status bar (what training is doing is said in the
+    caption bar, where presentation mode keeps it)."""
 
     def __init__(self, bar: QStatusBar) -> None:
         self.step = QLabel("no steps yet")
         self.rate = QLabel("")
         self.loss = QLabel("")
-        self.state = QLabel("paused")
-        for label in (self.step, self.rate, self.loss, self.state):
+        for label in (self.step, self.rate, self.loss):
             label.setMinimumWidth(110)
             bar.addPermanentWidget(label)
 
     def show(self, session: RunSession) -> None:
-        """The newest recorded step (as in the heatmap's last column), the speed, the first
-        run's loss (a single run's) and the state."""
+        """The newest recorded step (as in the heatmap's last column), the speed while
+        training, and a single run's loss."""
         steps = [step for i in range(session.count) if (step := session.newest_step(i)) is not None]
         self.step.setText(f"step {max(steps):,}" if steps else "no steps yet")
-        state = run_state(session)
-        rate = session.steps_per_second
-        self.rate.setText(f"{rate:,.0f} steps/s" if state == "running" and rate else "")
+        rate = session.snapshots[0].steps_per_second if session.snapshots else 0.0
+        self.rate.setText(f"{rate:,.0f} steps/s" if session.playing and rate else "")
         loss = session.histories[0].loss[-1:] if session.count == 1 else ()
         if not len(loss):
             self.loss.setText("")
@@ -76,5 +66,41 @@ class StatusPanel:
             self.loss.setText(f"loss {loss[0]:.4g}")
         else:
             self.loss.setText(f"loss {loss[0]}")
-        self.state.setText(state)
-        self.state.setStyleSheet(_STATE_STYLE.get(state, ""))
+
+
+def banner_text(session: RunSession) -> str | None:
+    """What the banner says, or None while all is well. A comparison says it per run, in
+    the heatmaps' headings; the banner speaks for a single run, and for the worker."""
+    if session.worker_error is not None:
+        return session.worker_error
+    if session.count != 1:
+        return None
+    error = session.errors[0]
+    if error:
+        return error
+    history = session.histories[0]
+    if session.states[0] is RunState.DIVERGED and history.diverged_at is not None:
+        return (
+            f"Diverged at step {history.diverged_at}: {history.divergence_reason}."
+            " Training stopped; press R to start again."
+        )
+    return None
+
+
+class DivergenceBanner(QLabel):
+    """Hidden while all is well; one sentence when something stopped the training."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel#banner { background: #b3261e; color: white; font-weight: bold;"
+            " padding: 8px; border-radius: 4px; }"
+        )
+        self.hide()
+
+    def show_message(self, text: str | None) -> None:
+        if text:
+            self.setText(text)
+        self.setVisible(bool(text))

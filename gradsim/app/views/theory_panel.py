@@ -19,15 +19,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from gradsim.app.views.plot_parts import BASE_LABEL_PT, BASE_TICK_PT, style_axis
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
-from gradsim.app.views.theory_readout import TheoryReadout, font_of
+from gradsim.app.views.theory_readout import font_of
 from gradsim.engine import theory
 from gradsim.engine.config import Config
-from gradsim.engine.theory import TheoryProfile
 from gradsim.engine.theory_summary import (
     map_point,
-    predict_cached,
     short_reason,
-    summarize,
 )
 
 # chi_map costs ~50 ms of table set-up plus a little per cell (161 x 81: ~65 ms, gelu ~110 ms),
@@ -326,38 +323,3 @@ class ChaosMap(pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self._style_marker()
         self._update_texts()
         self.ci.layout.activate()
-
-
-class TheoryPanel(QtWidgets.QWidget):
-    """Readout above the order-to-chaos map, both following ``set_config``."""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.readout = TheoryReadout(self)
-        self.chaos_map = ChaosMap(self)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.readout)
-        layout.addWidget(self.chaos_map, 1)
-        self.setAutoFillBackground(True)
-        self.set_theme(DEFAULT_THEME)
-
-    def set_config(self, config: Config, profile: TheoryProfile | None = None) -> None:
-        """Show ``config``; without a ``profile``, ``theory.predict(config, 1.0)`` is used
-        (cached: at depth 2000, width 512 it takes up to ~0.17 s, for tanh + Xavier)."""
-        if profile is None:
-            profile = predict_cached(config)
-        self.readout.set_summary(summarize(config, profile))
-        self.chaos_map.set_config(config)
-
-    def set_font_scale(self, scale: float) -> None:
-        self.readout.set_font_scale(scale)
-        self.chaos_map.set_font_scale(scale)
-
-    def set_theme(self, theme: Theme) -> None:
-        palette = self.palette()
-        palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.window))
-        self.setPalette(palette)
-        self.readout.set_theme(theme)
-        self.chaos_map.set_theme(theme)

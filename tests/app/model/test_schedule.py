@@ -34,13 +34,13 @@ def test_an_opening_finishes_once_every_live_run_is_there() -> None:
     assert schedule.finish_opening(at((DIVERGED, 2), (PAUSED, 20))) is None  # once
 
 
-def test_space_during_an_opening_changes_what_follows_it() -> None:
+def test_what_follows_an_opening_can_change_until_it_is_done() -> None:
     schedule = Schedule()
     schedule.new_generation()
     schedule.start_opening(200, then_play=False)
-    assert schedule.toggle_after_opening() is True
-    assert schedule.toggle_after_opening() is False
-    schedule.toggle_after_opening()
+    assert schedule.opening is not None
+    schedule.opening.then_play = True  # Space, while the scene is being built
+    assert schedule.finish_opening(at((RUNNING, 150))) is None
     done = schedule.finish_opening(at((PAUSED, 200)))
     assert done is not None and done.then_play  # the opening still ran to its 200 steps
 
@@ -54,5 +54,5 @@ def test_quick_step_presses_each_count_before_any_report() -> None:
     assert schedule.target == 7  # the live run's 4, plus three
     assert not schedule.is_idle(at((PAUSED, 6), (DIVERGED, 1)))
     assert schedule.is_idle(at((PAUSED, 7), (DIVERGED, 1)))
-    schedule.play()
+    schedule.clear_target()  # Space: play on
     assert schedule.target is None and not schedule.is_idle(at((RUNNING, 9), (DIVERGED, 1)))

@@ -70,5 +70,5 @@ def test_saved_choices_come_back_and_bad_ones_are_skipped(qtbot) -> None:
     )  # fmt: skip
     third = ViewState()
     third.restore({"metric": "gone", "window": "x", "speed": -1, "theme": "light",
-                   "auto_levels": "false", "levels": ["a", 2]})  # fmt: skip
+                   "auto_levels": False, "levels": ["a", 2]})  # fmt: skip
     assert third.view == View(theme="light")  # levels unreadable: automatic again

@@ -7,7 +7,7 @@ import pytest
 
 from gradsim.app.model.worker import Snapshot, SnapshotHub, TrainingController, running_threads
 from gradsim.engine.config import Config
-from gradsim.engine.protocol import RunState
+from gradsim.engine.protocol import Play, Reset, RunState, SetLive, SetSpeed, Step
 from gradsim.engine.simulation import Simulation
 from gradsim.engine.stats import STAT_NAMES, StepStats
 
@@ -27,7 +27,8 @@ def _collect(ctrl: TrainingController, qtbot, until, timeout: int = 10_000) -> l
     rows: list[StepStats] = []
 
     def check() -> bool:
-        snap = ctrl.hub.take()
+        taken_now = ctrl.hub.take_all()
+        snap = taken_now[0] if taken_now else None
         if snap is not None:
             taken.append(snap)
             rows.extend(snap.rows)
@@ -38,9 +39,9 @@ def _collect(ctrl: TrainingController, qtbot, until, timeout: int = 10_000) -> l
 
 
 def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> None:
-    controller.reset([SMALL], generation=1)
-    controller.set_speed(float("inf"))
-    controller.play(until=40)
+    controller.send(Reset((SMALL,), 1))
+    controller.send(SetSpeed(float("inf")))
+    controller.send(Play(until=40))
     snaps = _collect(
         controller, qtbot, lambda rows, s: s.state == RunState.PAUSED and len(rows) >= 40
     )
@@ -55,9 +56,9 @@ def test_play_until_runs_exactly_and_matches_the_engine(controller, qtbot) -> No
 
 
 def test_step_takes_exactly_one(controller, qtbot) -> None:
-    controller.reset([SMALL], generation=1)
-    controller.step()
-    controller.step()
+    controller.send(Reset((SMALL,), 1))
+    controller.send(Step())
+    controller.send(Step())
     snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 2)
     assert [row.step for snap in snaps for row in snap.rows] == [0, 1]
     assert snaps[-1].state is RunState.PAUSED
@@ -78,31 +79,31 @@ EXPLODING = Config(
 
 def test_divergence_stops_the_run(controller, qtbot) -> None:
     exploding = EXPLODING
-    controller.reset([exploding], generation=1)
-    controller.set_speed(float("inf"))
-    controller.play()
+    controller.send(Reset((exploding,), 1))
+    controller.send(SetSpeed(float("inf")))
+    controller.send(Play())
     snaps = _collect(controller, qtbot, lambda rows, s: s.state == RunState.DIVERGED)
     rows = [row for snap in snaps for row in snap.rows]
     assert [row.step for row in rows] == [0, 1] and rows[-1].diverged
-    controller.play()  # ignored once diverged
+    controller.send(Play())  # ignored once diverged
     qtbot.wait(50)
-    later = controller.hub.take()
+    later = (controller.hub.take_all() or [None])[0]
     assert later is None or (later.state is RunState.DIVERGED and not later.rows)
 
 
 def test_live_settings_do_not_restart(controller, qtbot) -> None:
-    controller.reset([SMALL], generation=1)
-    controller.step()
+    controller.send(Reset((SMALL,), 1))
+    controller.send(Step())
     _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
-    controller.set_live({"learning_rate": 0.5})
+    controller.send(SetLive((("learning_rate", 0.5),)))
     snaps = _collect(controller, qtbot, lambda rows, s: s.config.learning_rate == 0.5)
     assert snaps[-1].step_count == 1 and snaps[-1].generation == 1
 
 
 def test_reset_starts_a_new_generation(controller, qtbot) -> None:
-    controller.reset([SMALL], generation=1)
-    controller.step()
-    controller.reset([SMALL.replace(depth=3)], generation=2)
+    controller.send(Reset((SMALL,), 1))
+    controller.send(Step())
+    controller.send(Reset((SMALL.replace(depth=3),), 2))
     snaps = _collect(controller, qtbot, lambda rows, s: s.generation == 2)
     assert snaps[-1].config.depth == 3 and snaps[-1].step_count == 0
     assert snaps[-1].theory is not None and snaps[-1].theory.available
@@ -110,9 +111,9 @@ def test_reset_starts_a_new_generation(controller, qtbot) -> None:
 
 def test_stop_ends_the_thread_while_running_flat_out(qtbot) -> None:
     ctrl = TrainingController()
-    ctrl.reset([Config(depth=30, width=64)], generation=1)
-    ctrl.set_speed(float("inf"))
-    ctrl.play()
+    ctrl.send(Reset((Config(depth=30, width=64),), 1))
+    ctrl.send(SetSpeed(float("inf")))
+    ctrl.send(Play())
     qtbot.wait(200)
     assert ctrl.stop(1000)
     assert running_threads() == []
@@ -136,22 +137,23 @@ def _snapshot(gen: int, steps: list[int], **extra) -> Snapshot:
 
 def test_hub_accumulates_rows_and_drops_old_generations() -> None:
     hub = SnapshotHub()
-    snap = _snapshot
 
-    assert hub.take() is None
-    hub.publish(snap(1, [0, 1]))
-    hub.publish(snap(1, [2]))
-    taken = hub.take()
-    assert [row.step for row in taken.rows] == [0, 1, 2]
-    assert hub.take() is None
-    hub.publish(snap(1, [3]))
-    hub.publish(snap(2, [0]))
-    assert [row.step for row in hub.take().rows] == [0]
+    def rows(taken) -> list[list[int]]:
+        return [[row.step for row in snapshot.rows] for snapshot in taken]
+
+    assert hub.take_all() is None
+    hub.publish([_snapshot(1, [0, 1]), _snapshot(1, [0, 1])])
+    hub.publish([_snapshot(1, [2]), _snapshot(1, [2])])
+    assert rows(hub.take_all()) == [[0, 1, 2], [0, 1, 2]]  # every row since the last take
+    assert hub.take_all() is None  # nothing new
+    hub.publish([_snapshot(1, [3]), _snapshot(1, [3])])
+    hub.publish([_snapshot(2, [0])])  # a reset to one run: the old rows are of no use
+    assert rows(hub.take_all()) == [[0]]
 
 
 def test_stop_before_the_process_started(qtbot) -> None:
     ctrl = TrainingController()
-    ctrl.reset([SMALL], generation=1)
+    ctrl.send(Reset((SMALL,), 1))
     assert ctrl.stop(1000)  # no event loop turn yet: the process never started
     assert running_threads() == []
 
@@ -159,16 +161,15 @@ def test_stop_before_the_process_started(qtbot) -> None:
 def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> None:
     exploding = EXPLODING
     configs = (SMALL, exploding, SMALL.replace(activation="relu"))
-    controller.reset(configs, generation=1)
-    controller.set_speed(float("inf"))
-    controller.play(until=30)
+    controller.send(Reset(tuple(configs), 1))
+    controller.send(SetSpeed(float("inf")))
+    controller.send(Play(until=30))
     rows: list[list[int]] = [[], [], []]
     latest: list[Snapshot] = []
 
     def done() -> bool:
         taken = controller.hub.take_all()
         if taken is not None:
-            assert [s.run for s in taken] == [0, 1, 2]
             live = [s.step_count for s in taken if s.state is not RunState.DIVERGED]
             assert len(set(live)) == 1  # the UI never sees one run ahead of another
             for steps, snap in zip(rows, taken, strict=True):
@@ -185,34 +186,12 @@ def test_runs_in_lockstep_reach_the_ui_as_complete_sets(controller, qtbot) -> No
     assert latest[0].theory is not latest[2].theory
 
 
-def test_hub_hands_out_only_complete_sets() -> None:
-    hub = SnapshotHub()
-
-    def part(gen: int, run: int, steps: list[int]) -> Snapshot:
-        return _snapshot(gen, steps, run=run, runs=2)
-
-    hub.publish(part(1, 0, [0, 1]))
-    assert hub.take_all() is None  # run 1 of this set has not arrived
-    hub.publish(part(1, 1, [0, 1]))
-    hub.publish(part(1, 0, [2]))
-    taken = hub.take_all()
-    assert [[row.step for row in s.rows] for s in taken] == [[0, 1], [0, 1]]
-    hub.publish(part(1, 1, [2]))
-    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[2], [2]]
-    assert hub.take_all() is None and hub.take() is None  # nothing new
-    hub.publish(part(1, 0, [3]))
-    hub.publish(part(1, 1, [3]))
-    hub.publish(part(2, 0, []))
-    hub.publish(part(2, 1, [0]))
-    assert [[row.step for row in s.rows] for s in hub.take_all()] == [[], [0]]
-
-
 def test_a_refused_command_is_reported_and_the_worker_keeps_serving(controller, qtbot) -> None:
-    controller.reset([SMALL], generation=1)
-    controller.set_live({"learning_rate": -1.0})  # out of range: would once end the worker
+    controller.send(Reset((SMALL,), 1))
+    controller.send(SetLive((("learning_rate", -1.0),)))  # out of range: would once end the worker
     snaps = _collect(controller, qtbot, lambda rows, s: s.notice is not None)
     assert "learning_rate" in snaps[-1].notice and snaps[-1].error is None
-    controller.step()
+    controller.send(Step())
     snaps = _collect(controller, qtbot, lambda rows, s: s.step_count == 1)
     assert snaps[-1].notice is None and controller.exit_code() is None
 
@@ -224,12 +203,12 @@ def test_exit_code_says_how_the_process_ended(qtbot) -> None:
     from gradsim.app.model.worker import live_processes
 
     ctrl = TrainingController()
-    ctrl.reset([SMALL], generation=1)
+    ctrl.send(Reset((SMALL,), 1))
     qtbot.waitUntil(lambda: bool(live_processes()), timeout=5000)
     assert ctrl.exit_code() is None
     os.kill(live_processes()[0].pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: ctrl.exit_code() is not None, timeout=5000)
     assert ctrl.exit_code() == -signal.SIGKILL
-    ctrl.step()  # sent into the void: no error
+    ctrl.send(Step())  # sent into the void: no error
     assert ctrl.stop(1000) and ctrl.exit_code() is None  # stopped on purpose: not "died"
     assert running_threads() == []

@@ -7,6 +7,7 @@ import pytest
 from qt_helpers import paints_caused_by
 
 from gradsim.app.views.colors import (
+    DEFAULT_LEVELS,
     NONFINITE_RGBA,
     VIRIDIS_LUT,
     ZERO_RGBA,
@@ -275,19 +276,28 @@ def test_zoom_draws_the_visible_steps_and_follow_returns(view):
     assert view.is_following() and view.displayed_steps()[0] == 2900
 
 
-def test_auto_levels_follow_the_data_and_can_be_pinned(view, qtbot):
+def test_shared_levels_follow_what_is_drawn_or_the_pinned_range(view, qtbot):
+    from gradsim.app.model.view_state import ViewState
+    from gradsim.app.views.heatmap import HeatmapView
+    from gradsim.app.views.levels import SharedLevels
+
+    other = HeatmapView()
+    qtbot.addWidget(other)
+    state, shared = ViewState(), SharedLevels()
     steps = np.arange(5, dtype=np.int64)
     view.set_data(steps, np.full((5, 3), 1e-3))
-    with qtbot.waitSignal(view.levelsChanged, timeout=1000) as signal:
-        view.set_data(steps, np.full((5, 3), 1e30))
-    lo, hi = signal.args
-    assert lo < -3 and hi > 30 and view.levels() == (lo, hi)
-    view.set_levels(-1.0, 1.0)
-    assert not view.auto_levels() and view.levels() == (-1.0, 1.0)
-    view.set_data(steps, np.full((5, 3), 1e100))
-    assert view.levels() == (-1.0, 1.0)
-    view.set_auto_levels(True)
-    assert view.levels()[1] > 100
+    other.set_data(steps, np.full((5, 3), 1e30))
+    lo, hi = shared.apply([view, other], state, key=1)  # one range for both
+    assert lo < -3 and hi > 30 and view.levels() == other.levels() == (lo, hi)
+    assert state.view.levels == (lo, hi) and state.view.auto_levels  # the toolbar's to show
+    state.pin_levels(-1.0, 1.0)
+    other.set_data(steps, np.full((5, 3), 1e100))
+    assert shared.apply([view, other], state, key=1) == (-1.0, 1.0) == other.levels()
+    state.set_auto_levels(True)
+    assert shared.apply([view, other], state, key=1)[1] > 100
+    view.clear(3)
+    other.clear(3)
+    assert shared.apply([view, other], state, key=2) == DEFAULT_LEVELS  # new runs: afresh
 
 
 def test_overflow_is_noted_in_the_title(view):

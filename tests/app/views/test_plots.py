@@ -11,7 +11,7 @@ from gradsim.app.views.colors import NONFINITE_RGBA
 
 @pytest.fixture
 def loss_plot(qtbot):
-    from gradsim.app.views.plots import LossPlot
+    from gradsim.app.views.loss_plot import LossPlot
 
     plot = LossPlot()
     qtbot.addWidget(plot)
@@ -42,37 +42,37 @@ def _legend_texts(plot) -> list[str]:
 def test_loss_drops_non_positive_and_non_finite_values(loss_plot):
     steps = np.arange(10)
     loss = np.array([1.0, 0.5, 0.0, 0.25, -1.0, 0.2, 0.1, np.inf, np.nan, np.inf])
-    loss_plot.set_data(steps, loss)
-    x, y = loss_plot.curve.getData()  # what is drawn: log10 of the loss on the log axis
+    loss_plot.set_runs([(steps, loss)])
+    x, y = loss_plot.curves[0].getData()  # what is drawn: log10 of the loss on the log axis
     assert x.tolist() == [0, 1, 3, 5, 6]
     assert np.allclose(y, np.log10([1.0, 0.5, 0.25, 0.2, 0.1]))
-    assert loss_plot.overflow_line.isVisible() and loss_plot.overflow_line.value() == 7
-    assert "from step 7" in loss_plot.overflow_line.label.toPlainText()
+    assert loss_plot.overflow_lines[0].isVisible() and loss_plot.overflow_lines[0].value() == 7
+    assert "from step 7" in loss_plot.overflow_lines[0].label.toPlainText()
     assert "2" in loss_plot.title()  # two values <= 0 not shown
 
 
 def test_loss_without_problems_has_no_marker_and_clear_keeps_the_curve(loss_plot):
-    loss_plot.set_data(np.arange(5), np.array([5.0, 4, 3, 2, 1]))
-    assert not loss_plot.overflow_line.isVisible() and loss_plot.title() == "loss"
+    loss_plot.set_runs([(np.arange(5), np.array([5.0, 4, 3, 2, 1]))])
+    assert not loss_plot.overflow_lines[0].isVisible() and loss_plot.title() == "loss"
     loss_plot.clear()  # data only: PlotWidget's own clear() would remove every item
-    assert loss_plot.curve in loss_plot.plotItem.listDataItems()
-    assert _points(loss_plot.curve) == 0
-    loss_plot.set_data(np.arange(3), np.array([np.nan, np.nan, np.nan]))
-    assert loss_plot.overflow_line.value() == 0 and loss_plot.overflow_line.isVisible()
-    loss_plot.set_data(np.array([], dtype=np.int64), np.array([]))
-    assert not loss_plot.overflow_line.isVisible()
+    assert loss_plot.curves[0] in loss_plot.plotItem.listDataItems()
+    assert _points(loss_plot.curves[0]) == 0
+    loss_plot.set_runs([(np.arange(3), np.array([np.nan, np.nan, np.nan]))])
+    assert loss_plot.overflow_lines[0].value() == 0 and loss_plot.overflow_lines[0].isVisible()
+    loss_plot.set_runs([(np.array([], dtype=np.int64), np.array([]))])
+    assert not loss_plot.overflow_lines[0].isVisible()
 
 
 def test_loss_marker_label_follows_a_new_run(loss_plot):
-    loss_plot.set_data(np.arange(4), np.array([1.0, 2.0, np.inf, np.inf]))
-    loss_plot.set_data(np.arange(2), np.array([1.0, 1.0]))
-    loss_plot.set_data(np.arange(4), np.array([1.0, 2.0, np.inf, np.inf]))
-    assert "from step 2" in loss_plot.overflow_line.label.toPlainText()
+    loss_plot.set_runs([(np.arange(4), np.array([1.0, 2.0, np.inf, np.inf]))])
+    loss_plot.set_runs([(np.arange(2), np.array([1.0, 1.0]))])
+    loss_plot.set_runs([(np.arange(4), np.array([1.0, 2.0, np.inf, np.inf]))])
+    assert "from step 2" in loss_plot.overflow_lines[0].label.toPlainText()
 
 
 def test_loss_rejects_mismatched_shapes(loss_plot):
     with pytest.raises(ValueError):
-        loss_plot.set_data(np.arange(3), np.ones(4))
+        loss_plot.set_runs([(np.arange(3), np.ones(4))])
 
 
 def test_profile_drops_specials_from_the_line_and_marks_them(profile_plot):
@@ -119,23 +119,13 @@ def test_profile_all_special_values_and_clear(profile_plot):
     assert profile_plot.measured_curve in profile_plot.plotItem.listDataItems()
 
 
-def test_profile_with_layers_on_y(qtbot):
-    from gradsim.app.views.plots import ProfilePlot
-
-    plot = ProfilePlot(layer_axis="y")
-    qtbot.addWidget(plot)
-    plot.set_profile(np.array([1e-3, 1e-2, 0.0]), "weight_norm")
-    x, y = plot.measured_curve.getData()
-    assert y.tolist() == [1, 2] and np.allclose(x, [-3, -2])
-    assert plot.zero_markers.getData()[1].tolist() == [3]
-
-
 def test_window_of_heatmap_and_plots_renders(qtbot, tmp_path):
     """The composite the lecturer sees: an exploding net with an overflow at the end."""
     from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
     from gradsim.app.views.heatmap import HeatmapView
-    from gradsim.app.views.plots import LossPlot, ProfilePlot
+    from gradsim.app.views.loss_plot import LossPlot
+    from gradsim.app.views.plots import ProfilePlot
 
     window = QWidget()
     qtbot.addWidget(window)
@@ -155,7 +145,7 @@ def test_window_of_heatmap_and_plots_renders(qtbot, tmp_path):
     values[-1, :30] = np.inf
     heatmap.set_metric("backprop_grad_rms")
     heatmap.set_data(steps, values)
-    loss.set_data(steps, np.r_[np.exp(steps[:-1] / 10.0), np.inf])
+    loss.set_runs([(steps, np.r_[np.exp(steps[:-1] / 10.0), np.inf])])
     profile.set_profile(values[-2], "backprop_grad_rms", values[-2] * 1.2, "theory (exact)")
     for scale in (1.5, 1.0):  # presentation mode and back
         heatmap.set_font_scale(scale)
@@ -185,14 +175,14 @@ def test_integer_axis_never_ticks_fractional_steps():
 
 def test_loss_of_a_run_that_dies_at_once_is_visible(loss_plot):
     """seed-exploding: one finite loss at step 0, inf at step 1."""
-    loss_plot.set_data(np.arange(1000), np.linspace(2.0, 1.0, 1000))
-    assert loss_plot.curve.opts["symbol"] is None  # long runs: a plain line
-    loss_plot.set_data(np.array([0, 1]), np.array([1e33, np.inf]))
-    assert _points(loss_plot.curve) == 1 and loss_plot.curve.opts["symbol"] == "o"
-    assert loss_plot.overflow_line.isVisible() and loss_plot.overflow_line.value() == 1
+    loss_plot.set_runs([(np.arange(1000), np.linspace(2.0, 1.0, 1000))])
+    assert loss_plot.curves[0].opts["symbol"] is None  # long runs: a plain line
+    loss_plot.set_runs([(np.array([0, 1]), np.array([1e33, np.inf]))])
+    assert _points(loss_plot.curves[0]) == 1 and loss_plot.curves[0].opts["symbol"] == "o"
+    assert loss_plot.overflow_lines[0].isVisible() and loss_plot.overflow_lines[0].value() == 1
     assert not loss_plot.plotItem.getAxis("left").autoSIPrefix
-    loss_plot.set_data(np.arange(1000), np.linspace(2.0, 1.0, 1000))
-    assert loss_plot.curve.opts["symbol"] is None  # long runs: a plain line
+    loss_plot.set_runs([(np.arange(1000), np.linspace(2.0, 1.0, 1000))])
+    assert loss_plot.curves[0].opts["symbol"] is None  # long runs: a plain line
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,13 +199,13 @@ def test_each_loss_update_paints_once_and_follows_the_newest_step(loss_plot, qtb
     _show(qtbot, loss_plot)
     rng = np.random.default_rng(0)
     loss = 2.0 * np.exp(-np.arange(3000) / 2000) * (1 + 0.05 * rng.standard_normal(3000))
-    loss_plot.set_data(np.arange(2000), loss[:2000])
+    loss_plot.set_runs([(np.arange(2000), loss[:2000])])
     new = (np.arange(2030), loss[:2030])
-    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*new), 1) == 1
+    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_runs([new]), 1) == 1
     (x0, x1), _ = loss_plot.plotItem.vb.viewRange()  # settled when set_data returns
     assert x0 < 0 and 2029 < x1 < 2029 + 0.1 * 2029  # the newest step, padded as pyqtgraph does
     same = (np.arange(2030), loss[:2030].copy())
-    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_data(*same), 0) == 0
+    assert paints_caused_by(qtbot, loss_plot, lambda: loss_plot.set_runs([same]), 0) == 0
 
 
 def test_each_profile_update_paints_once(profile_plot, qtbot):
@@ -255,10 +245,10 @@ def test_value_range_holds_still_while_the_data_wiggles(profile_plot, qtbot):
 def test_user_zoom_stops_following_until_auto_range_is_back(loss_plot, qtbot):
     _show(qtbot, loss_plot)
     loss = np.linspace(2.0, 1.0, 300)
-    loss_plot.set_data(np.arange(100), loss[:100])
+    loss_plot.set_runs([(np.arange(100), loss[:100])])
     vb = loss_plot.plotItem.vb
     vb.setXRange(10, 20, padding=0)  # what a user's zoom does
-    loss_plot.set_data(np.arange(200), loss[:200])
+    loss_plot.set_runs([(np.arange(200), loss[:200])])
     assert vb.viewRange()[0] == pytest.approx([10, 20])
     vb.enableAutoRange()  # the "A" button
     qtbot.waitUntil(lambda: vb.viewRange()[0][1] > 199, timeout=2000)
@@ -315,8 +305,8 @@ def test_long_loss_runs_draw_about_two_points_per_pixel_and_keep_spikes(loss_plo
     n = 100_000
     loss = np.linspace(2.0, 1.0, n)
     loss[n // 2] = 50.0  # a spike must stay visible
-    loss_plot.set_data(np.arange(n), loss)
-    x, y = loss_plot.curve.curve.getData()  # what the line draws (log10 of the loss)
+    loss_plot.set_runs([(np.arange(n), loss)])
+    x, y = loss_plot.curves[0].curve.getData()  # what the line draws (log10 of the loss)
     assert len(x) <= 2 * loss_plot.plotItem.vb.width() + 4
     assert y.max() == pytest.approx(np.log10(50.0))
 
@@ -325,7 +315,8 @@ def test_no_context_menus_are_built(qtbot, monkeypatch):
     """The app shows no plot menus; building them cost ~2 ms of start-up per view box."""
     import importlib
 
-    from gradsim.app.views.plots import LossPlot, ProfilePlot
+    from gradsim.app.views.loss_plot import LossPlot
+    from gradsim.app.views.plots import ProfilePlot
 
     def refuse(*args, **kwargs):
         raise AssertionError("a ViewBox context menu was built")

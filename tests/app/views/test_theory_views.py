@@ -17,15 +17,43 @@ RELU_HE = Config(activation="relu", init="he_normal")
 TANH_XAVIER = Config(activation="tanh", init="xavier_normal")
 
 
+class TheoryViews:
+    """The readout and the order-to-chaos map as the single-run view holds them, driven the
+    way the view drives them (``set_theory``), with the map's tab in front."""
+
+    def __init__(self, qtbot) -> None:
+        from gradsim.app.views.single_view import SingleRunView
+        from gradsim.app.views.themes import DARK
+
+        self.view = SingleRunView()
+        qtbot.addWidget(self.view)
+        self.view.resize(1600, 1000)  # the app's default window, less the settings
+        self.view.show()
+        self.view.show_map(True)  # the map computes its grid once it is seen
+        self.readout, self.chaos_map = self.view.readout, self.view.chaos_map
+        self._look = (DARK, 1.0)
+        # The first readout waits for the first paint (a map no test looks at: linear).
+        self.view.set_theory(Config(activation="linear"), None)
+        qtbot.waitUntil(lambda: self.readout.summary is not None, timeout=5000)
+
+    def set_config(self, config: Config, profile=None) -> None:
+        self.view.set_theory(config, profile)
+
+    def set_theme(self, theme) -> None:
+        self._look = (theme, self._look[1])
+        self.view.set_look(*self._look)
+
+    def set_font_scale(self, scale: float) -> None:
+        self._look = (self._look[0], scale)
+        self.view.set_look(*self._look)
+
+    def show(self) -> None:
+        self.view.show()
+
+
 @pytest.fixture
 def panel(qtbot):
-    from gradsim.app.views.theory_panel import TheoryPanel
-
-    widget = TheoryPanel()
-    qtbot.addWidget(widget)
-    widget.resize(900, 700)
-    widget.show()  # the map computes its grid once it is seen
-    return widget
+    return TheoryViews(qtbot)
 
 
 def test_map_grid_waits_until_the_map_is_shown(qtbot, monkeypatch) -> None:
@@ -233,7 +261,7 @@ def test_theme_restyles_background_and_text(panel):
 def test_font_scale_grows_text_and_keeps_it_inside(qtbot, panel):
     panel.set_config(get_preset("sigmoid-naive").config)  # the longest dot label
     panel.show()
-    qtbot.waitExposed(panel)
+    qtbot.waitExposed(panel.view)
     base = panel.readout.font().pointSizeF()
     axis = panel.chaos_map.plot.getAxis("bottom")
     base_tick = axis.style["tickFont"].pointSizeF()
@@ -245,4 +273,4 @@ def test_font_scale_grows_text_and_keeps_it_inside(qtbot, panel):
     layout = chaos_map.ci.boundingRect()
     assert layout.width() <= chaos_map.viewport().width() + 1
     assert layout.height() <= chaos_map.viewport().height() + 1
-    assert panel.readout.height() < panel.height() / 2
+    assert panel.readout.height() < panel.view.height() / 2

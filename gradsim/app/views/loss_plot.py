@@ -1,8 +1,12 @@
-"""The loss of every compared run on one plot: a line each on a log axis, a legend of labels.
+"""The training loss of 1-4 runs against step: a line each, on one log axis.
 
-As in LossPlot, 0/inf/nan cannot sit on a log axis: they are dropped from the lines, a run's
-first non-finite step gets a dashed line in the run's colour, and the legend says where it
-overflowed.
+A log axis cannot show 0, inf or nan: they are dropped from the lines and reported, because
+in gradsim they are the lesson, not noise. A run's first non-finite step gets a dashed line
+(in its colour, inside the view, so a run that diverges at step 1 still shows where); a single
+run's line says "inf/nan from step k" itself, a comparison's legend says it per run.
+
+Long runs are drawn at about two points per pixel with peak-preserving downsampling (spikes
+stay), and a paused run costs a comparison, not a repaint.
 """
 
 from __future__ import annotations
@@ -14,41 +18,48 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradsim.app.views import plot_parts as parts
-from gradsim.app.views.colors import to_hex
+from gradsim.app.views.colors import NONFINITE_RGBA, to_hex
+from gradsim.app.views.plot_parts import (
+    BASE_TICK_PT,
+    FEW_POINTS,
+    _log_extent,
+    _padded,
+    _positive_finite,
+    _same,
+    settle_range,
+)
 from gradsim.app.views.plots import EMPTY_DECADES, EMPTY_STEP_RANGE, BasePlot
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
 Series = tuple[np.ndarray, np.ndarray]  # (steps, values) of one run
 
 
-class CompareLossPlot(BasePlot):
-    """Every run's loss against step, one line each on a log axis, with a legend of labels.
-
-    As in LossPlot, 0/inf/nan cannot sit on a log axis: they are dropped from the lines, a
-    run's first non-finite step gets a dashed line in the run's colour, and the legend says
-    where it overflowed.
-    """
+class LossPlot(BasePlot):
+    """Loss against step for one run (no ``labels``) or a comparison (a label per run)."""
 
     def __init__(
         self,
-        labels: Sequence[str],
+        labels: Sequence[str] = (),
         theme: Theme = DEFAULT_THEME,
         parent: QtWidgets.QWidget | None = None,
     ) -> None:
         super().__init__(parent, log_axis="left")
         self._run_labels = list(labels)
+        count = max(1, len(self._run_labels))
         self.plotItem.setLogMode(x=False, y=True)
-        self.plotItem.setDownsampling(auto=True, mode="peak")  # long runs: spikes stay
+        # Set on the PlotItem: it overrides the curves' own options when they are added.
+        self.plotItem.setDownsampling(auto=True, mode="peak")
         self.plotItem.setClipToView(True)
-        count = len(self._run_labels)
-        # symbol=None explicitly (any symbol* option alone turns symbols on); one min/max
-        # pair per pixel column, as LossPlot.
+        # symbol=None explicitly (any symbol* option alone turns symbols on). One min/max
+        # pair per pixel column: pyqtgraph's default envelope at a third of the drawing cost.
         self.curves = [
             pg.PlotDataItem(symbol=None, symbolPen=None, symbolSize=6, autoDownsampleFactor=1.0)
             for _ in range(count)
         ]
-        self.overflow_lines = [pg.InfiniteLine(angle=90) for _ in range(count)]
+        label = {} if self._run_labels else {"label": "inf/nan from step {value:.0f}"}
+        self.overflow_lines = [
+            pg.InfiniteLine(angle=90, labelOpts={"position": 0.9}, **label) for _ in range(count)
+        ]
         for curve, line in zip(self.curves, self.overflow_lines, strict=True):
             self._add(curve)
             line.setVisible(False)
@@ -58,20 +69,21 @@ class CompareLossPlot(BasePlot):
         # A text line under the plot, as in ProfilePlot: a LegendItem over the data would
         # cover the lines of whichever run is in its corner.
         self._legend = pg.LabelItem(" ", justify="left")
-        self.plotItem.layout.addItem(self._legend, 4, 1)
+        if self._run_labels:
+            self.plotItem.layout.addItem(self._legend, 4, 1)
         self._legend_entries: list[str] = []
-        self._legend_state: tuple | None = None
-        self._shown: tuple | None = None
+        self._legend_state: tuple[object, ...] | None = None
+        self._shown: tuple[np.ndarray, ...] | None = None
         self.set_axis_labels("training step", "loss")
         self.set_theme(theme)  # BasePlot's: it calls _apply_theme for the run colours
         self.clear()
 
-    def set_data(self, series: Sequence[Series]) -> None:
+    def set_runs(self, series: Sequence[Series]) -> None:
         """Plot each run's (steps, loss); 0/inf/nan are dropped and reported."""
         if len(series) != len(self.curves):
             raise ValueError(f"expected {len(self.curves)} runs, got {len(series)}")
         arrays = tuple(np.array(a, dtype=np.float64) for pair in series for a in pair)
-        if parts._same(self._shown, arrays):
+        if _same(self._shown, arrays):
             return  # nothing new (e.g. paused): no work, no repaint
         self._shown = arrays
         xs, ys, zeros = [], [], 0
@@ -79,55 +91,73 @@ class CompareLossPlot(BasePlot):
             steps, loss = arrays[2 * i], arrays[2 * i + 1]
             if steps.shape != loss.shape:
                 raise ValueError(f"steps {steps.shape} and loss {loss.shape} differ in shape")
-            ok = parts._positive_finite(loss)
-            few = int(ok.sum()) <= parts.FEW_POINTS  # a lone point (died at once) shows
+            ok = _positive_finite(loss)
+            few = int(ok.sum()) <= FEW_POINTS  # a lone point (a run that died at once) shows
             if few != self._symbols[i]:
                 self._symbols[i] = few
                 curve.setSymbol("o" if few else None)
             curve.setData(steps[ok], loss[ok])
             bad = np.flatnonzero(~np.isfinite(loss))
             self._overflow_at[i] = int(steps[bad[0]]) if bad.size else None
-            self.overflow_lines[i].setVisible(bool(bad.size))
-            if bad.size:  # in the view, so a run that diverges at step 1 still shows where
-                self.overflow_lines[i].setValue(float(steps[bad[0]]))
+            line = self.overflow_lines[i]
+            line.setVisible(bool(bad.size))
+            if bad.size:
+                line.setValue(float(steps[bad[0]]))
+                if (text := _label(line)) is not None:  # it reformats only when it moves
+                    text.valueChanged()
             xs += [steps[ok], steps[bad[:1]]]
             ys.append(loss[ok])
             zeros += int(np.count_nonzero(np.isfinite(loss) & ~ok))
-        # No title unless it has news: the axis says "loss", and height is scarce here.
-        self._set_title(f"loss ({zeros} ≤ 0 not shown)" if zeros else "")
+        # A comparison's plot has no title unless it has news: height is scarce there.
+        quiet = "" if self._run_labels else "loss"
+        self._set_title(f"loss ({zeros} ≤ 0 not shown)" if zeros else quiet)
         self._update_legend()
-        x = parts._padded(np.concatenate(xs), self.plotItem.vb.width())
-        self._anchor.set_bounds(x, self._value_range.update(*parts._log_extent(np.concatenate(ys))))
-        parts.settle_range(self.plotItem.vb)
+        x = _padded(np.concatenate(xs), self.plotItem.vb.width())
+        self._anchor.set_bounds(x, self._value_range.update(*_log_extent(np.concatenate(ys))))
+        settle_range(self.plotItem.vb)
 
     def clear(self) -> None:
-        """Remove the data (new runs)."""
+        """Remove the data (new runs): fresh axes, nothing of the old runs."""
         self._shown = None
         self._value_range.reset()
         empty = np.empty(0)
-        self.set_data([(empty, empty)] * len(self.curves))
-        self._anchor.set_bounds(EMPTY_STEP_RANGE, EMPTY_DECADES)  # fresh axes, nothing old
-        parts.settle_range(self.plotItem.vb)
+        self.set_runs([(empty, empty)] * len(self.curves))
+        self._anchor.set_bounds(EMPTY_STEP_RANGE, EMPTY_DECADES)
+        settle_range(self.plotItem.vb)
 
     def legend_entries(self) -> list[str]:
-        """Plain text of the legend entries, one per run in run order."""
+        """Plain text of a comparison's legend entries, one per run in run order."""
         return list(self._legend_entries)
 
     def set_font_scale(self, scale: float) -> None:
         super().set_font_scale(scale)
+        font = QtGui.QFont()
+        font.setPointSizeF(BASE_TICK_PT * self._font_scale)
+        for line in self.overflow_lines:
+            if (text := _label(line)) is not None:
+                text.setFont(font)
         self._update_legend()
 
     def _apply_theme(self) -> None:
-        """One colour per run (theme.series): its line, points and overflow marker."""
-        width = self._theme.line_width
+        """A single run in the theme's "measured" colour, its overflow in the overflow colour;
+        a comparison in one colour per run (theme.series), line and marker alike."""
+        width, dash = self._theme.line_width, QtCore.Qt.PenStyle.DashLine
+        fill = QtGui.QColor(self._theme.background)
+        fill.setAlpha(200)  # a line's label stays readable over the curve it may cover
         for i, (curve, line) in enumerate(zip(self.curves, self.overflow_lines, strict=True)):
             curve.setPen(pg.mkPen(self._color(i), width=width))
             curve.setSymbolBrush(self._color(i))
-            style = QtCore.Qt.PenStyle.DashLine
-            line.setPen(pg.mkPen(self._color(i), width=width, style=style))
+            marker = self._color(i) if self._run_labels else NONFINITE_RGBA[:3]
+            line.setPen(pg.mkPen(marker, width=width, style=dash))
+            if (text := _label(line)) is not None:
+                text.setColor(marker)
+                text.fill = pg.mkBrush(fill)
+                text.update()
         self._update_legend()
 
     def _color(self, run: int) -> tuple[int, int, int]:
+        if not self._run_labels:
+            return self._theme.measured
         return self._theme.series[run % len(self._theme.series)]
 
     def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
@@ -136,11 +166,13 @@ class CompareLossPlot(BasePlot):
             self._update_legend()  # as many entries a line as the new width holds
 
     def _update_legend(self) -> None:
+        if not self._run_labels:
+            return
         entries = [
             label + (f" (inf/nan from step {at})" if at is not None else "")
             for label, at in zip(self._run_labels, self._overflow_at, strict=True)
         ]
-        size = parts.BASE_TICK_PT * self._font_scale
+        size = BASE_TICK_PT * self._font_scale
         lines = self._pack(entries, size, max(200, self.width() - 120))
         state = (tuple(lines), size, self._theme.foreground)
         if state == self._legend_state:
@@ -166,3 +198,8 @@ class CompareLossPlot(BasePlot):
                 lines.append(html)
                 used = needed
         return lines
+
+
+def _label(line: pg.InfiniteLine) -> pg.InfLineLabel | None:
+    """A line's text label (pyqtgraph sets the attribute only for lines made with one)."""
+    return getattr(line, "label", None)

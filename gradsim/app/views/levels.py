@@ -1,0 +1,40 @@
+"""The colour levels of a view's heatmaps: one range for all of them (a colour means the same
+size in every heatmap), either the view state's pinned range or one that follows what they
+draw, steadily (``LevelTracker``'s hysteresis). A single run and a comparison share it."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from gradsim.app.model.view_state import ViewState
+from gradsim.app.views.colors import LevelTracker
+from gradsim.app.views.heatmap import HeatmapView
+
+
+class SharedLevels:
+    """Chooses and applies the levels after the heatmaps took their data."""
+
+    def __init__(self) -> None:
+        self._tracker = LevelTracker()
+        self._key: Hashable = None
+
+    def apply(
+        self, heatmaps: Sequence[HeatmapView], state: ViewState, key: Hashable
+    ) -> tuple[float, float]:
+        """Pin the state's levels, or (automatic) follow the finite values the heatmaps draw
+        and tell the state. Another ``key`` (new runs, metric or step window) starts afresh:
+        nothing of an earlier picture lingers in the colours."""
+        view = state.view
+        if key != self._key or not view.auto_levels:
+            self._key = key
+            self._tracker.reset()  # also when automatic levels come back
+        if view.auto_levels:
+            extents = [heatmap.drawn_extent() for heatmap in heatmaps]
+            lo, hi = min(e[0] for e in extents), max(e[1] for e in extents)
+            levels = self._tracker.update_range(lo, hi)
+            state.show_levels(*levels)
+        else:
+            levels = view.levels
+        for heatmap in heatmaps:
+            heatmap.set_levels(*levels)
+        return levels
