@@ -17,4 +17,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -m ruff check .
+.venv/bin/python -m mypy  # the whole package; strict on gradsim/engine and gradsim/app/model
 .venv/bin/python -m pytest -q "$@"

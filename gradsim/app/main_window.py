@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         self.single = SingleRunView()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.single)
-        central = QWidget()
+        self._central = central = QWidget()
         central.setObjectName("central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -186,10 +186,6 @@ class MainWindow(QMainWindow):
     def show_preset(self, preset: Preset) -> None:
         """A preset: its configuration, its metric and its explanation; paused at step 0."""
         self.show_runs([RunSpec(preset.title, preset.config, preset.id)], preset.metric)
-
-    def show_config(self, config: Config) -> None:
-        """A configuration of one's own (e.g. opened from a file); paused at step 0."""
-        self.show_runs([RunSpec("Custom configuration", config)])
 
     def single_config(self) -> Config:
         return self.controls.config()
@@ -283,8 +279,7 @@ class MainWindow(QMainWindow):
             self.compare_view.set_theme(theme)
             self.compare_view.set_font_scale(scale)
         background = theme.background if theme.projector else "none"
-        central = self.centralWidget()
-        central.setStyleSheet(f"QWidget#central {{ background: {background}; }}")
+        self._central.setStyleSheet(f"QWidget#central {{ background: {background}; }}")
         self._dirty = True
 
     def look(self) -> Theme:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage
 from qt_helpers import config_of, history, latest, open_window, run_gradsim, state
 
 from gradsim.app.main_window import MainWindow
+from gradsim.app.model.session import RunSpec
 from gradsim.app.model.worker import running_threads
 from gradsim.engine.presets import get_preset, list_presets
 from gradsim.engine.simulation import Simulation
@@ -173,7 +174,7 @@ def test_zero_and_overflow_cells_use_the_legend_colours(window, qtbot) -> None:
     # Dead ReLUs (bias -100): no gradient gets below the output layer, exactly 0.
     dead = Config(depth=5, width=8, input_dim=4, output_dim=2, activation="relu",
                   bias_init=-100.0)
-    window.show_config(dead)
+    window.show_runs([RunSpec("mine", dead)])
     qtbot.waitUntil(
         lambda: latest(window) is not None and latest(window).config == dead, timeout=5000
     )

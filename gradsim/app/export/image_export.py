@@ -105,7 +105,8 @@ def export_image(
     image = render_image(widget, size)
     try:
         with atomic_path(path) as tmp:
-            if not image.save(str(tmp), "PNG"):
+            # PySide6's stub asks for bytes; the binding itself takes only str.
+            if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]
                 raise OSError(errno.EIO, "Qt could not encode the PNG")
     except OSError as exc:
         raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
@@ -247,7 +248,7 @@ def render_svg(
         for number, (part, origin, shown) in enumerate(_visible_parts(widget)):
             prefix = f"w{number}-"
             clip = ET.SubElement(defs, f"{_SVG}clipPath", id=f"{prefix}shown")
-            x, y, w, h = shown.getRect()
+            x, y, w, h = shown.x(), shown.y(), shown.width(), shown.height()
             ET.SubElement(clip, f"{_SVG}rect", x=str(x), y=str(y), width=str(w), height=str(h))
             placed = ET.SubElement(
                 root, f"{_SVG}g", transform=f"matrix(1,0,0,1,{origin.x()},{origin.y()})"
@@ -298,7 +299,7 @@ def _recorded(widget: QWidget, prefix: str) -> ET.Element:
         QWidget.render(widget, painter, QPoint(), QRegion(), _ALONE)
     finally:
         painter.end()
-    fragment = ET.fromstring(bytes(buffer.data()).decode("utf-8"))
+    fragment = ET.fromstring(bytes(buffer.data().data()).decode("utf-8"))
     for element in fragment.iter():
         for key, value in element.attrib.items():
             if key == "id":

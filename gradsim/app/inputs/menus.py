@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu
@@ -59,7 +60,7 @@ def build_menus(
     theme_actions: dict[str, QAction] = {}
     for name in THEMES:
         tip = "Dark: for dim lecture halls (the default)" if name == "dark" else "Light: for print"
-        action = window_action(window, name.capitalize(), lambda n=name: on_theme(n), tip=tip)
+        action = window_action(window, name.capitalize(), partial(on_theme, name), tip=tip)
         action.setCheckable(True)
         themes.addAction(action)
         group.addAction(action)
@@ -72,7 +73,7 @@ def build_menus(
     for item in bundled_lessons():
         text = f"Start “{item.title}” ({len(item.scenes)} scenes)"
         lesson_actions[item.id] = window_action(
-            window, text, lambda i=item: lecture.start_lesson(i), tip=tip, menu=lesson
+            window, text, partial(lecture.start_lesson, item), tip=tip, menu=lesson
         )
     tip = "A lesson of your own (TOML)"
     open_lesson = window_action(

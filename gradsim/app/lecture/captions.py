@@ -28,8 +28,6 @@ def caption(
         return scene.title + (" (settings changed)" if edited else ""), scene.caption
     if session.count > 1:
         return "Comparison: " + " vs ".join(session.labels), COMPARISON_TEXT
-    if not session.count:
-        return "gradsim", ""
     spec = session.specs[0]
     preset = presets.get(spec.preset_id) if spec.preset_id else None
     if preset is not None and preset.config == spec.config:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -61,7 +61,7 @@ class CaptionBar(QFrame):
         self.set_counter(None, 0)
         self._restyle()
 
-    def _button(self, glyph: str, tip: str, signal: Signal) -> QToolButton:
+    def _button(self, glyph: str, tip: str, signal: SignalInstance) -> QToolButton:
         button = QToolButton(self)
         button.setText(glyph)
         button.setToolTip(tip)

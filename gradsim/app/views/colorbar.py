@@ -18,8 +18,7 @@ BAR_WIDTH = 22
 MAX_MINOR_TICKS = 60  # beyond this, minor (unlabelled) decade ticks only add clutter
 
 
-# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
-class _MenuFreePlotItem(pg.PlotItem):  # type: ignore[misc]
+class _MenuFreePlotItem(pg.PlotItem):
     """PlotItem built without its ViewBox context menu (~2 ms of start-up, never shown)."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -27,8 +26,7 @@ class _MenuFreePlotItem(pg.PlotItem):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
 
-# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
-class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):  # type: ignore[misc]
+class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):
     """A non-interactive colour bar showing VIRIDIS_LUT, its axis in powers of ten.
 
     It draws the LUT itself, bottom = lowest level: what a 256-stop pg.ColorMap would show,

@@ -29,7 +29,7 @@ from gradsim.app.views.colors import (
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
-from gradsim.app.views.themes import DEFAULT_THEME, Theme
+from gradsim.app.views.themes import DEFAULT_THEME, Styled, Theme
 
 LOSS_MIN_HEIGHT = 180  # pixels at font scale 1
 
@@ -188,8 +188,9 @@ class CompareView(QtWidgets.QWidget):
     def set_font_scale(self, scale: float) -> None:
         """Scale every text (e.g. 1.5 for a presentation mode)."""
         self._font_scale = float(scale)
-        for widget in (*self.heatmaps, self.loss_plot):
-            widget.set_font_scale(scale)
+        views: list[Styled] = [*self.heatmaps, self.loss_plot]
+        for view in views:
+            view.set_font_scale(scale)
         self.loss_plot.setMinimumHeight(round(LOSS_MIN_HEIGHT * scale))  # room for its ticks
         self.color_bar.set_text(self._metric, scale)
         for i in range(len(self.titles)):
@@ -203,8 +204,9 @@ class CompareView(QtWidgets.QWidget):
         palette = self.palette()
         palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.background))
         self.setPalette(palette)
-        for widget in (*self.heatmaps, self.loss_plot, self.color_bar):
-            widget.set_theme(theme)
+        views: list[Styled] = [*self.heatmaps, self.loss_plot, self.color_bar]
+        for view in views:
+            view.set_theme(theme)
         for i in range(len(self.titles)):
             self._write_title(i)
         self._write_key()

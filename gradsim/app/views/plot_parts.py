@@ -98,8 +98,7 @@ class StableRange:
         return self.range
 
 
-# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
-class _RangeAnchor(pg.GraphicsObject):  # type: ignore[misc]
+class _RangeAnchor(pg.GraphicsObject):
     """Invisible item whose bounds are what the view shows while it auto-ranges.
 
     The plotted items are added with ``ignoreBounds=True``, so pyqtgraph's auto-range (and the
@@ -161,8 +160,7 @@ def _over_background(color: QtGui.QColor, background: str) -> QtGui.QColor:
     return QtGui.QColor(*mix)
 
 
-# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
-class GridAxis(pg.AxisItem):  # type: ignore[misc]
+class GridAxis(pg.AxisItem):
     """Axis whose grid lines are opaque: the colour pyqtgraph's translucent ones show over the
     background, at a fraction of the cost (blending ~100 log-grid lines cost ~5 ms a paint).
     Opaque lines would hide the data where they cross it, so the plots put these axes under

@@ -193,15 +193,15 @@ class ProfilePlot(BasePlot):
         layers = np.arange(1, values.size + 1, dtype=np.float64)
         ok = _positive_finite(values)
         self.measured_curve.setData(layers[ok], values[ok])
-        shown = [values[ok]]
+        drawn_values = [values[ok]]
         if theory is not None:
             t_ok = _positive_finite(theory)
             t_layers = np.arange(1, theory.size + 1, dtype=np.float64)
             self.theory_curve.setData(t_layers[t_ok], theory[t_ok])
-            shown.append(theory[t_ok])
+            drawn_values.append(theory[t_ok])
         else:
             self.theory_curve.setData(np.empty(0), np.empty(0))
-        finite = np.concatenate(shown)
+        finite = np.concatenate(drawn_values)
         low = finite.min() / 10 if finite.size else 0.1
         high = finite.max() * 10 if finite.size else 10.0
         zero = values == 0
@@ -281,7 +281,7 @@ class ProfilePlot(BasePlot):
             return
         self._legend_state = self._last_legend
         lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], []]
-        colors = [self._theme.measured]
+        colors: list[tuple[int, ...]] = [self._theme.measured]
         if theory_label is not None:
             lines[0].append(("- - -", theory_label))
             colors.append(self._theme.theory)

@@ -18,7 +18,7 @@ from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
 from gradsim.app.views.plots import ProfilePlot
-from gradsim.app.views.themes import Theme
+from gradsim.app.views.themes import Styled, Theme
 from gradsim.app.views.theory_readout import TheoryReadout
 from gradsim.engine.config import Config
 
@@ -60,7 +60,8 @@ class SingleRunView(QSplitter):
         self.profile_plot = ProfilePlot()
         self._chaos_map: ChaosMap | None = None  # built when first shown (~30 ms)
         self._map_page = QWidget()
-        QVBoxLayout(self._map_page).setContentsMargins(0, 0, 0, 0)
+        self._map_layout = QVBoxLayout(self._map_page)
+        self._map_layout.setContentsMargins(0, 0, 0, 0)
         self._theory_wanted: tuple[Config, TheoryProfile | None] | None = None
         self._theory_shown: tuple[Config, TheoryProfile | None] | None = None
         self._theory_ready = False  # the first readout waits for the first paint
@@ -101,7 +102,7 @@ class SingleRunView(QSplitter):
             from gradsim.app.views.theory_panel import ChaosMap
 
             self._chaos_map = ChaosMap()
-            self._map_page.layout().addWidget(self._chaos_map)
+            self._map_layout.addWidget(self._chaos_map)
             self._chaos_map.show()  # now, not at the next event loop pass
             if self._look is not None:
                 self._chaos_map.set_theme(self._look[0])
@@ -139,7 +140,7 @@ class SingleRunView(QSplitter):
 
     def set_look(self, theme: Theme, font_scale: float) -> None:
         self._look = (theme, font_scale)
-        views = [self.heatmap, self.loss_plot, self.profile_plot, self.readout]
+        views: list[Styled] = [self.heatmap, self.loss_plot, self.profile_plot, self.readout]
         if self._chaos_map is not None:
             views.append(self._chaos_map)
         for view in views:

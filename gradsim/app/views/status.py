@@ -59,13 +59,12 @@ class StatusPanel:
         self.step.setText(f"step {max(steps):,}" if steps else "no steps yet")
         rate = session.snapshots[0].steps_per_second if session.snapshots else 0.0
         self.rate.setText(f"{rate:,.0f} steps/s" if session.playing and rate else "")
-        loss = session.histories[0].loss[-1:] if session.count == 1 else ()
-        if not len(loss):
+        losses = session.histories[0].loss if session.count == 1 else None
+        loss = float(losses[-1]) if losses is not None and losses.size else None
+        if loss is None:
             self.loss.setText("")
-        elif math.isfinite(loss[0]):
-            self.loss.setText(f"loss {loss[0]:.4g}")
         else:
-            self.loss.setText(f"loss {loss[0]}")
+            self.loss.setText(f"loss {loss:.4g}" if math.isfinite(loss) else f"loss {loss}")
 
 
 def banner_text(session: RunSession) -> str | None:

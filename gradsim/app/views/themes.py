@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Protocol
 
 RGB = tuple[int, int, int]
 
@@ -79,3 +80,11 @@ LIGHT = Theme(
 )
 THEMES: dict[str, Theme] = {DARK.name: DARK, LIGHT.name: LIGHT}
 DEFAULT_THEME = DARK
+
+
+class Styled(Protocol):
+    """A view that takes a theme and a font scale (presentation mode enlarges every text)."""
+
+    def set_theme(self, theme: Theme) -> None: ...
+
+    def set_font_scale(self, scale: float) -> None: ...

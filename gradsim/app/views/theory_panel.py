@@ -80,8 +80,7 @@ def _html(text: str, color: str, points: float) -> str:
     return f'<div style="color:{color}; font-size:{points}pt">{text}</div>'
 
 
-# pyqtgraph ships no type information (no py.typed): to mypy its classes are Any.
-class ChaosMap(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+class ChaosMap(pg.GraphicsLayoutWidget):
     """Per-layer gradient factor √χ over (σ_w, σ_b) for the current activation, with the
     edge of chaos (χ = 1) and the current config as a dot."""
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage
 from qt_helpers import config_of, latest, open_window, run_gradsim
 
 from gradsim.app.main_window import MainWindow
+from gradsim.app.model.session import RunSpec
 from gradsim.engine.config import Config
 from gradsim.engine.lessons import load_lesson
 from gradsim.engine.presets import get_preset
@@ -95,7 +96,7 @@ def test_lesson_comparison_scene_and_back_to_a_single_scene(window, qtbot) -> No
 
 def test_readout_and_map_follow_the_config(window, qtbot) -> None:
     config = get_preset("relu-xavier").config
-    window.show_config(config)
+    window.show_runs([RunSpec("mine", config)])
     qtbot.waitUntil(
         lambda: (
             latest(window) is not None
