@@ -182,7 +182,8 @@ class ProfilePlot(BasePlot):
         note: str = "",
     ) -> None:
         """Show ``values`` (L,) of ``metric`` at ``step``; ``theory`` (L,) is drawn dashed when
-        given; ``note`` follows the title (e.g. why another step is shown)."""
+        given; ``note`` (e.g. why this step stands in for a later one) ends the legend: a
+        title is never longer than "metric by layer, step N", or it would widen the plot."""
         values = np.array(values, dtype=np.float64).ravel()  # copies: kept to spot repeats
         if theory is not None:
             theory = np.array(theory, dtype=np.float64).ravel()
@@ -209,11 +210,14 @@ class ProfilePlot(BasePlot):
         self.zero_markers.setData(layers[zero], np.full(int(zero.sum()), low))
         self.overflow_markers.setData(layers[overflow], np.full(int(overflow.sum()), high))
         self._update_legend(
-            theory_label if theory is not None else None, int(zero.sum()), int(overflow.sum())
+            theory_label if theory is not None else None,
+            int(zero.sum()),
+            int(overflow.sum()),
+            note,
         )
         self._set_metric(metric or "value")
         self._set_title(
-            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "") + note
+            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "")
         )
         # The view: every layer drawn, and a value range (markers included) that holds still.
         drawn = np.flatnonzero(ok | zero | overflow) + 1
@@ -239,7 +243,7 @@ class ProfilePlot(BasePlot):
             item.setData([], [])
         for item in (self.zero_markers, self.overflow_markers):
             item.setData([], [])
-        self._update_legend(None, 0, 0)
+        self._update_legend(None, 0, 0, "")
         self._set_title("")
         self._value_range.reset()
         self._anchor.set_bounds((0.5, self._empty_layers + 0.5), EMPTY_DECADES)
@@ -273,10 +277,12 @@ class ProfilePlot(BasePlot):
             self._value_range.reset()  # another metric: fit its values afresh
             self.set_axis_labels("layer (1 = input)", name)
 
-    def _update_legend(self, theory_label: str | None, zeros: int, overflows: int) -> None:
+    def _update_legend(
+        self, theory_label: str | None, zeros: int, overflows: int, note: str
+    ) -> None:
         """Rewrite the legend only when it changes: two short lines, so it never sets the
         plot's width."""
-        self._last_legend = (theory_label, zeros, overflows)
+        self._last_legend = (theory_label, zeros, overflows, note)
         if self._legend_state == self._last_legend:
             return
         self._legend_state = self._last_legend
@@ -290,6 +296,9 @@ class ProfilePlot(BasePlot):
             colors.append(ZERO_RGBA)
         if overflows:
             lines[1].append(("▲", f"{_layers(overflows)} inf/nan (overflow)"))
+            colors.append(NONFINITE_RGBA)
+        if note:
+            lines[1].append(("▲", note))
             colors.append(NONFINITE_RGBA)
         entries = [entry for line in lines for entry in line]
         self._legend_entries = [text for _, text in entries]

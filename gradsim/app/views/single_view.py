@@ -195,7 +195,7 @@ class SingleRunView(QSplitter):
         if not np.isfinite(values[row]).any():
             usable = np.flatnonzero(np.isfinite(values[: row + 1]).any(axis=1))
             if usable.size:
-                note = f" (step {int(steps[row])}: every layer inf/nan)"
+                note = f"step {int(steps[row])}: every layer inf/nan"
                 row = int(usable[-1])
         line, label = theory_line(theory, view.metric, values[row])
         self.profile_plot.set_profile(

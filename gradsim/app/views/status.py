@@ -30,11 +30,11 @@ def transport_text(session: RunSession) -> str:
     if opening is not None:
         done = max((s.step_count for s in session.snapshots), default=0)
         then = "then plays" if opening.then_play else "then pauses"
-        return f"⏩ preparing: {done:,} / {opening.steps:,} steps, {then} (Space toggles)"
+        return f"▶▶ preparing: {done:,} / {opening.steps:,} steps, {then} (Space toggles)"
     state = run_state(session)
     return {
         "running": "▶ playing (Space pauses)",
-        "paused": "⏸ paused (Space plays, → steps)",
+        "paused": "❚❚ paused (Space plays, → steps)",
         "diverged": "■ stopped: diverged (R starts again)",
         "stopped": "■ stopped (R starts again)",
     }[state]
