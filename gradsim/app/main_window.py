@@ -241,13 +241,12 @@ class MainWindow(QMainWindow):
         by_id = {p.id: p for p in self._presets}
         title, text = caption(self.session, self.lessons, by_id)
         lesson = self.lessons.lesson
-        self.caption_bar.set_counter(self.lessons.index if lesson else None, self._scenes())
+        if lesson is None:
+            self.caption_bar.set_counter(None, 0)
+        else:
+            self.caption_bar.set_counter(self.lessons.index, len(lesson.scenes))
         self.caption_bar.set_text(title, text)
         self.setWindowTitle(f"gradsim {__version__} — {title}")
-
-    def _scenes(self) -> int:
-        lesson = self.lessons.lesson
-        return len(lesson.scenes) if lesson is not None else 0
 
     # -- look ------------------------------------------------------------------------------------
     def _set_presenting(self, on: bool, scale: float) -> None:

@@ -1,6 +1,5 @@
-"""The colour levels of a view's heatmaps: one range for all of them (a colour means the same
-size in every heatmap), either the view state's pinned range or one that follows what they
-draw, steadily (``LevelTracker``'s hysteresis). A single run and a comparison share it."""
+"""The colour levels of a view's heatmaps (a single run's, or a comparison's): one range for
+all (a colour means one size everywhere), pinned by the view state or following the data."""
 
 from __future__ import annotations
 

@@ -187,7 +187,8 @@ class ProfilePlot(BasePlot):
         values = np.array(values, dtype=np.float64).ravel()  # copies: kept to spot repeats
         if theory is not None:
             theory = np.array(theory, dtype=np.float64).ravel()
-        shown = (values, theory, metric, theory_label if theory is not None else None, step, note)
+        label = theory_label if theory is not None else None
+        shown = (values, theory, metric, label, step, note)
         if _same(self._shown, shown):
             return  # nothing new: no work, no repaint
         self._shown = shown
@@ -209,12 +210,7 @@ class ProfilePlot(BasePlot):
         overflow = ~np.isfinite(values)
         self.zero_markers.setData(layers[zero], np.full(int(zero.sum()), low))
         self.overflow_markers.setData(layers[overflow], np.full(int(overflow.sum()), high))
-        self._update_legend(
-            theory_label if theory is not None else None,
-            int(zero.sum()),
-            int(overflow.sum()),
-            note,
-        )
+        self._update_legend(label, int(zero.sum()), int(overflow.sum()), note)
         self._set_metric(metric or "value")
         self._set_title(
             f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "")
@@ -277,19 +273,17 @@ class ProfilePlot(BasePlot):
             self._value_range.reset()  # another metric: fit its values afresh
             self.set_axis_labels("layer (1 = input)", name)
 
-    def _update_legend(
-        self, theory_label: str | None, zeros: int, overflows: int, note: str
-    ) -> None:
+    def _update_legend(self, theory: str | None, zeros: int, overflows: int, note: str) -> None:
         """Rewrite the legend only when it changes: two short lines, so it never sets the
         plot's width."""
-        self._last_legend = (theory_label, zeros, overflows, note)
+        self._last_legend = (theory, zeros, overflows, note)
         if self._legend_state == self._last_legend:
             return
         self._legend_state = self._last_legend
         lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], []]
         colors: list[tuple[int, ...]] = [self._theme.measured]
-        if theory_label is not None:
-            lines[0].append(("- - -", theory_label))
+        if theory is not None:
+            lines[0].append(("- - -", theory))
             colors.append(self._theme.theory)
         if zeros:
             lines[1].append(("▼", f"{_layers(zeros)} = 0 (underflow)"))
