@@ -108,3 +108,62 @@ def run_gradsim(*args: str):
         timeout=180,
         env=env,
     )
+
+
+_SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def tick_number(text: str) -> float | None:
+    """The number a tick label states ("2·10⁻³", "10⁶⁰", "0.0005", "1,000", "≤ 0.5"), or None."""
+    text = text.strip().lstrip("≤≥<> ").replace(",", "").replace("\u2009", "")
+    mantissa, times, power = text.partition("10")
+    if times and power and power[0] in "⁻⁰¹²³⁴⁵⁶⁷⁸⁹":
+        scale = float(mantissa.rstrip("·×")) if mantissa.rstrip("·×") else 1.0
+        return scale * 10.0 ** int(power.translate(_SUPERSCRIPTS))
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def drawn_ticks(axis) -> list[tuple[float, str]]:
+    """(value, label) of each labelled tick ``axis`` draws, as pyqtgraph's own drawing code
+    makes them (``AxisItem.generateDrawSpecs``): the value is what the tick marks on the data
+    (10**v on a log axis; explicit ticks of a decade colour bar are exponents too)."""
+    import math
+
+    lo, hi = sorted(axis.range)
+    if axis._tickLevels is not None:  # explicit ticks (colour bars): labels of 10**value
+        return [(10.0**v, s) for level in axis._tickLevels for v, s in level if s]
+    horizontal = axis.orientation in ("top", "bottom")
+    length = axis.geometry().width() if horizontal else axis.geometry().height()
+    if length <= 0:  # not laid out: pyqtgraph draws nothing
+        return []
+    ticks = []
+    for spacing, values in axis.tickValues(lo, hi, length):
+        strings = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+        for value, text in zip(values, strings, strict=True):
+            if text and lo <= value <= hi:
+                ticks.append((10.0**value if axis.logMode else value, text))
+    return [(v, s) for v, s in ticks if math.isfinite(v)]
+
+
+def wrong_ticks(window) -> list[str]:
+    """Every visible axis label in ``window`` whose number is not the value at its tick."""
+    import math
+
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsView
+
+    wrong = []
+    for view in window.findChildren(QGraphicsView):
+        if not view.isVisible():
+            continue
+        for item in view.scene().items():
+            if not (isinstance(item, pg.AxisItem) and item.isVisible() and item.style["showValues"]):
+                continue
+            for value, text in drawn_ticks(item):
+                number = tick_number(text)
+                if number is None or not math.isclose(number, value, rel_tol=0.05, abs_tol=1e-12):
+                    wrong.append(f"{item.labelText or item.orientation}: '{text}' at {value:.3g}")
+    return wrong

@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtGui
 
 from gradsim.app.views.colors import VIRIDIS_LUT, decade_label, decade_ticks
+from gradsim.app.views.plot_parts import no_si_prefix
 
 BAR_WIDTH = 22
 MAX_MINOR_TICKS = 60  # beyond this, minor (unlabelled) decade ticks only add clutter
@@ -40,7 +41,7 @@ class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):
         image = pg.functions.ndarray_to_qimage(lut, QtGui.QImage.Format.Format_RGBA8888)
         self.bar.setPixmap(QtGui.QPixmap.fromImage(image))
         for key in ("left", "right", "top", "bottom"):  # the bar's frame
-            self.getAxis(key).enableAutoSIPrefix(False)  # no label rewrite on resizes
+            no_si_prefix(self.getAxis(key))  # no label rewrite on resizes
 
     def show_decades(self, lo: float, hi: float) -> None:
         """Show [lo, hi] (log10 units), labelled at whole decades with minor decade ticks."""

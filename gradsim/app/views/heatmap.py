@@ -30,6 +30,7 @@ from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
     IntegerAxis,
+    no_si_prefix,
     quiet_hidden_axes,
     settle_range,
     style_axis,
@@ -364,7 +365,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         # (PySide6 6.11, pyqtgraph 0.14). ColorBarItem's own 45 px clips the labels.
         label = f"{self._metric or 'value'} (log scale)"
         style_axis(self._cbar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=theme)
-        self._cbar.axis.enableAutoSIPrefix(False)
+        no_si_prefix(self._cbar.axis)
         self._legend.setText(
             special_key(theme.is_dark),
             color=theme.foreground,

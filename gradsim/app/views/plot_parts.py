@@ -276,18 +276,27 @@ def style_axis(
     if isinstance(axis, GridAxis):
         axis.set_background(theme.background)
     axis.setTickFont(tick_font)
-    axis.enableAutoSIPrefix(False)  # no "(x1e+27)" or "(x0.001)" on a teaching plot
+    no_si_prefix(axis)  # no "(x1e+27)" or "(x0.001)" on a teaching plot
     axis.setLabel(label, color=theme.foreground, **{"font-size": f"{BASE_LABEL_PT * scale}pt"})
     if widest_tick:
         text_px = QtGui.QFontMetrics(tick_font).horizontalAdvance(widest_tick)
         axis.setWidth(text_px + QtGui.QFontMetrics(label_font).height() + 16)
 
 
+def no_si_prefix(axis: pg.AxisItem) -> None:
+    """Ticks print their own values: no SI prefix scaling. pyqtgraph's off switch first works
+    out a prefix from the current range and keeps its scale (ticks then read 10³ times their
+    value, with the "(x0.001)" label hidden): that scale goes back to 1."""
+    axis.enableAutoSIPrefix(False)
+    axis.autoSIPrefixScale, axis.labelUnitPrefix = 1.0, ""
+    axis.picture = None  # pyqtgraph's cached drawing of the ticks
+
+
 def quiet_hidden_axes(plot: pg.PlotItem) -> None:
     """Stop the hidden top and right axes from rewriting their (invisible) label on every range
     change: with auto SI prefixes on, each change re-renders the label's HTML."""
     for key in ("top", "right"):
-        plot.getAxis(key).enableAutoSIPrefix(False)
+        no_si_prefix(plot.getAxis(key))
 
 
 def _positive_finite(values: NDArray[np.number]) -> NDArray[np.bool_]:

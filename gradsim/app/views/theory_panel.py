@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from gradsim.app.views.plot_parts import BASE_LABEL_PT, BASE_TICK_PT, style_axis
+from gradsim.app.views.plot_parts import BASE_LABEL_PT, BASE_TICK_PT, no_si_prefix, style_axis
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
 from gradsim.app.views.theory_readout import font_of
 from gradsim.engine import theory
@@ -125,7 +125,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
         )
         ticks = {0.5: "≤ 0.5", 1 / math.sqrt(2): "0.71", 1.0: "1", math.sqrt(2): "1.41", 2.0: "≥ 2"}
         self.colorbar.axis.setTicks([[(math.log10(v), t) for v, t in ticks.items()]])
-        self.colorbar.axis.enableAutoSIPrefix(False)
+        no_si_prefix(self.colorbar.axis)
         self.addItem(self.colorbar, 1, 1)
         self.note = pg.LabelItem("", justify="left")
         self.addItem(self.note, 2, 0, 1, 2)
