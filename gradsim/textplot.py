@@ -18,6 +18,8 @@ def describe(config: Config) -> str:
     init = config.init if config.init_gain == 1.0 else f"{config.init} x{config.init_gain:g}"
     parts = [f"depth {config.depth}", config.activation, init]
     parts += [name for name in ("batchnorm", "residual") if getattr(config, name)]
+    if not config.bias:
+        parts.append("no bias")
     return ", ".join(parts)
 
 

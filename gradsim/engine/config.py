@@ -121,7 +121,19 @@ FIELDS: dict[str, FieldSpec] = {
             "deviation (for identity: W = gain x I). Above the critical value gradients "
             "explode, below it they vanish.",
         ),
-        FieldSpec("bias_init", float, -1e6, 1e6, help="Constant every bias starts at."),
+        FieldSpec(
+            "bias",
+            bool,
+            help="Whether each layer adds a bias vector, z = W h + b. Off gives pure matrix "
+            "products, as in the W = c x I examples (BatchNorm keeps its own shift).",
+        ),
+        FieldSpec(
+            "bias_init",
+            float,
+            -1e6,
+            1e6,
+            help="Constant every bias starts at (ignored when bias is off).",
+        ),
         FieldSpec(
             "batchnorm",
             bool,
@@ -227,6 +239,7 @@ class Config:
     leaky_slope: float = 0.01
     init: str = "xavier_normal"
     init_gain: float = 1.0
+    bias: bool = True
     bias_init: float = 0.0
     batchnorm: bool = False
     residual: bool = False

@@ -1,6 +1,7 @@
 """A fully connected network with hand-written backprop and per-layer statistics.
 
-Layer l = 1..L computes z_l = W_l h_{l-1} + b_l. Hidden layers (l < L) then apply optional
+Layer l = 1..L computes z_l = W_l h_{l-1} + b_l (no b_l when ``config.bias`` is off: then
+the layers are pure matrix products). Hidden layers (l < L) then apply optional
 BatchNorm, a_l = BN(z_l), and the activation, h_l = phi(a_l) (+ h_{l-1} when residual and
 the shapes match). Layer L is linear: h_L = z_L is the prediction.
 
@@ -54,10 +55,11 @@ class Network:
             for l in range(1, depth + 1)
         ]
         self.batchnorm = config.batchnorm and self.hidden > 0
+        self.has_bias = config.bias
 
-        # Parameter vector: all weights, then all biases, then BN scales and shifts.
+        # Parameter vector: all weights, then all biases (if any), then BN scales and shifts.
         w_sizes = [self.dims[l] * self.dims[l - 1] for l in range(1, depth + 1)]
-        b_sizes = self.dims[1:]
+        b_sizes = self.dims[1:] if self.has_bias else []
         bn_sizes = [config.width] * self.hidden if self.batchnorm else []
         sizes = w_sizes + b_sizes + bn_sizes + bn_sizes
         self.w_offsets = _segments(w_sizes)
@@ -66,6 +68,7 @@ class Network:
         self.grad = np.zeros_like(self.params)
         self.weights = self._weight_views(self.params)
         self.weight_grads = self._weight_views(self.grad)
+        # One view per layer, or empty lists when the layers have no bias.
         self.biases: list[NDArray[np.floating]] = []
         self.bias_grads: list[NDArray[np.floating]] = []
         start = self.n_weights
@@ -85,7 +88,8 @@ class Network:
 
         for l in range(depth):
             self.weights[l][...] = init_weight(config, self.dims[l], self.dims[l + 1], rng)
-            self.biases[l][...] = config.bias_init
+        for bias in self.biases:
+            bias[...] = config.bias_init
         for gamma, beta in zip(self.gammas, self.betas, strict=True):
             gamma[...] = 1.0
             beta[...] = 0.0
@@ -163,7 +167,8 @@ class Network:
         for l in range(self.depth):
             z = self.z[l]
             np.matmul(h_prev, self.weights[l].T, out=z)
-            z += self.biases[l]
+            if self.has_bias:
+                z += self.biases[l]
             if l == self.hidden:  # output layer: linear
                 self.h[l][...] = z
                 if self.batchnorm:
@@ -199,7 +204,7 @@ class Network:
         self.weight_gradients(x)
 
     def backward_signals(self, grad_output: NDArray[np.floating]) -> None:
-        """The delta recursion: dz_l for every layer, plus bias and BatchNorm gradients."""
+        """The delta recursion: dz_l for every layer, plus bias (if any) and BatchNorm gradients."""
         last = self.depth - 1
         self.dz[last][...] = grad_output
         # dLoss/dh_l of the layer below the current one: None until the output layer has
@@ -212,8 +217,9 @@ class Network:
                     self._batchnorm_backward(l, grad_h * self.dphi[l], out=dz)
                 else:
                     np.multiply(grad_h, self.dphi[l], out=dz)
-            # Column sums as a BLAS matrix-vector product: several times faster than sum().
-            np.dot(self._ones_batch, dz, out=self.bias_grads[l])
+            if self.has_bias:
+                # Column sums as a BLAS matrix-vector product: several times faster than sum().
+                np.dot(self._ones_batch, dz, out=self.bias_grads[l])
             if l > 0:
                 below = dz @ self.weights[l]
                 if self.residual[l] and grad_h is not None:  # never residual at l = last
@@ -261,7 +267,8 @@ class Network:
         """True when every weight and bias gradient is certainly finite, before computing them.
 
         |dW_l| <= ‖dz_l‖·‖h_(l-1)‖ and |db_l| <= ‖dz_l‖·√batch (Cauchy-Schwarz), so bounded
-        norms of the signals, which the statistics hold already, rule out overflow.
+        norms of the signals, which the statistics hold already, rule out overflow. (Without
+        biases the √batch term is still taken: a looser bound, never a wrong one.)
         """
         with np.errstate(all="ignore"):  # an overflowing bound is just 'not bounded'
             counts = np.sqrt(self.a_counts)

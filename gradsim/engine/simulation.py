@@ -121,7 +121,7 @@ class Simulation:
             scale = 1.0
             if cfg.grad_clip > 0 and total_grad_norm > cfg.grad_clip:
                 scale = cfg.grad_clip / total_grad_norm
-            # A fused step has updated the weights already; the biases remain.
+            # A fused step has updated the weights already; the biases (if any) remain.
             first = net.n_weights if fused else 0
             delta = self._optimizer.step(
                 net.params[first:], net.grad[first:], cfg.learning_rate, cfg.momentum, scale

@@ -162,6 +162,11 @@ def _backward_scale(config: Config, fan_in: int, fan_out: int) -> float:
     return fan_out * _entry_variance(config.init, gain, fan_in, fan_out)
 
 
+def bias_value(config: Config) -> float:
+    """The constant every bias starts at: ``bias_init``, or 0 when the layers have no bias."""
+    return config.bias_init if config.bias else 0.0
+
+
 def _layer_sizes(config: Config) -> list[int]:
     """n_0 (inputs), n_1 .. n_{L-1} (width), n_L (outputs)."""
     return [config.input_dim] + [config.width] * (config.depth - 1) + [config.output_dim]
@@ -229,7 +234,7 @@ def _mean_field(config: Config, m0: float) -> TheoryProfile:
     Orthogonal weights are treated as i.i.d. with their true entry variance: a good
     approximation for the forward variance, though it misses their exact norm preservation.
     """
-    depth, sizes, b = config.depth, _layer_sizes(config), config.bias_init
+    depth, sizes, b = config.depth, _layer_sizes(config), bias_value(config)
     fwd = [sigma_w2(config, sizes[i], sizes[i + 1]) for i in range(depth)]
     back = [_backward_scale(config, sizes[i], sizes[i + 1]) for i in range(depth)]
     pre, act, dphi2 = np.empty(depth), np.empty(depth), np.empty(depth)
@@ -260,7 +265,7 @@ def _identity_linear(config: Config, m0: float) -> TheoryProfile:
     biases otherwise; the gradient reaches unit k only when k < min(n_l, ..., n_L). Exact in
     expectation over zero-mean inputs with per-feature second moment m0 and isotropic delta_L.
     """
-    depth, sizes, gain, b = config.depth, _layer_sizes(config), config.init_gain, config.bias_init
+    depth, sizes, gain, b = config.depth, _layer_sizes(config), config.init_gain, bias_value(config)
     pre = np.empty(depth)
     var, mean = np.full(sizes[0], m0), np.zeros(sizes[0])
     with np.errstate(over="ignore", invalid="ignore"):

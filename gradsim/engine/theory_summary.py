@@ -115,12 +115,13 @@ def map_point(config: Config) -> tuple[float, float]:
     """(σ_w, σ_b) of ``config`` on the order-to-chaos map.
 
     σ_w = sqrt(sigma_w2) of a square hidden layer (for identity init that is exactly the
-    gain, the exact per-layer factor of a linear net); σ_b = |bias_init|. The map assumes a
-    *random* bias N(0, σ_b²) while gradsim starts every bias at the constant ``bias_init``,
-    so for a non-zero bias the point is an approximation (same size, different shape).
+    gain, the exact per-layer factor of a linear net); σ_b = |bias_init|, or 0 when the layers
+    have no bias. The map assumes a *random* bias N(0, σ_b²) while gradsim starts every bias at
+    the constant ``bias_init``, so for a non-zero bias the point is an approximation (same
+    size, different shape).
     """
     sigma_w = math.sqrt(theory.sigma_w2(config, config.width, config.width))
-    return sigma_w, abs(config.bias_init)
+    return sigma_w, abs(theory.bias_value(config))
 
 
 def last_layer_ratio(config: Config) -> float:
@@ -139,7 +140,7 @@ def last_layer_ratio(config: Config) -> float:
 
 _NETWORK_FIELDS = (
     "depth", "width", "input_dim", "output_dim", "activation", "leaky_slope", "init",
-    "init_gain", "bias_init", "batchnorm", "residual",
+    "init_gain", "bias", "bias_init", "batchnorm", "residual",
 )  # fmt: skip
 
 
@@ -232,7 +233,7 @@ def _note(config: Config, profile: TheoryProfile, ratio: float, log_hidden: floa
             f"{_sig3(ratio)} relative to a square layer; the factor shown leaves it out."
         )
     scale_free = config.activation == "linear" or (
-        config.activation in ("relu", "leaky_relu") and config.bias_init == 0.0
+        config.activation in ("relu", "leaky_relu") and theory.bias_value(config) == 0.0
     )
     first = theory.sigma_w2(config, n_in, width)
     hidden = theory.sigma_w2(config, width, width)

@@ -15,6 +15,7 @@ from gradsim.engine.config import FIELDS, Config, ConfigError, apply_assignments
         ({"width": 5000}, "width = 5000 is out of range"),
         ({"activation": "swish"}, "activation = 'swish' is not allowed: expected one of linear"),
         ({"batchnorm": "yes"}, "batchnorm = 'yes' is not allowed: expected true or false"),
+        ({"bias": 0}, "bias = 0 is not allowed: expected true or false"),
         ({"learning_rate": -1.0}, "learning_rate = -1.0 is out of range"),
         ({"learning_rate": float("nan")}, "learning_rate = nan is not allowed"),
         ({"depth": True}, "depth = True is not allowed"),
@@ -44,6 +45,24 @@ def test_toml_round_trip(tmp_path) -> None:
     path = tmp_path / "run.toml"
     config.save(path)
     assert Config.load(path) == config
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_toml_round_trip_of_bias(tmp_path, bias: bool) -> None:
+    config = Config(depth=100, activation="linear", init="identity", bias=bias, bias_init=0.5)
+    assert f"bias = {str(bias).lower()}\n" in config.to_toml()
+    path = tmp_path / "run.toml"
+    config.save(path)
+    loaded = Config.load(path)
+    assert loaded == config and loaded.bias is bias
+    assert Config.from_toml(config.to_toml()) == config
+
+
+def test_bias_defaults_on() -> None:
+    """Configs and presets written before the bias switch load unchanged: with biases."""
+    assert Config().bias is True
+    assert Config.from_toml("depth = 3\nbias_init = 0.1\n").bias is True
+    assert Config.from_toml("[config]\nbias = false\n").bias is False
 
 
 def test_toml_round_trip_of_data_fields(tmp_path) -> None:
@@ -77,6 +96,8 @@ def test_load_reports_unreadable_and_malformed_files(tmp_path) -> None:
         ("depth=30", "depth", 30),
         ("learning_rate=1e-3", "learning_rate", 1e-3),
         ("batchnorm=true", "batchnorm", True),
+        ("bias=false", "bias", False),
+        (" bias = true ", "bias", True),
         ("activation=relu", "activation", "relu"),
         ('activation="tanh"', "activation", "tanh"),
         (" init_gain = 2 ", "init_gain", 2),
@@ -96,6 +117,10 @@ def test_set_errors() -> None:
     with pytest.raises(ConfigError, match="depth = 0 is out of range"):
         apply_assignments(Config(), ["depth=0"])
     assert apply_assignments(Config(), ["depth=3", "init_gain=2"]).init_gain == 2.0
+    assert apply_assignments(Config(), ["bias=false"]).bias is False
+    assert apply_assignments(Config(bias=False), ["bias=true"]).bias is True
+    with pytest.raises(ConfigError, match="bias = 'no' is not allowed: expected true or false"):
+        apply_assignments(Config(), ["bias=no"])
 
 
 def test_every_field_has_a_tooltip() -> None:

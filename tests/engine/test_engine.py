@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
+from gradsim.engine import theory
 from gradsim.engine.config import Config
 from gradsim.engine.simulation import Simulation
 from gradsim.engine.stats import STAT_NAMES, safe_norm, segment_norm
@@ -15,10 +16,11 @@ from gradsim.engine.stats import STAT_NAMES, safe_norm, segment_norm
 SEED = dict(depth=100, width=8, input_dim=8, output_dim=8, activation="linear", init="identity")
 
 
+@pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("gain", [2.0, 0.5])
-def test_seed_example_is_exact(gain: float) -> None:
+def test_seed_example_is_exact(gain: float, bias: bool) -> None:
     """Every W = gain·I: each layer's signal and gradient is exactly gain× its neighbour's."""
-    sim = Simulation(Config(**SEED, init_gain=gain))
+    sim = Simulation(Config(**SEED, init_gain=gain, bias=bias))
     stats = sim.step()
     act = stats.layers["activation_rms"]
     grad = stats.layers["backprop_grad_rms"]
@@ -33,6 +35,54 @@ def test_seed_example_is_exact(gain: float) -> None:
     assert act[-1] == gain**99 * act[0]
     assert np.all(stats.layers["saturation"] == 0)
     assert np.all(stats.layers["weight_norm"] == gain * math.sqrt(8))
+
+
+def test_seed_without_bias_follows_the_theory_line_at_every_step() -> None:
+    """No biases, W = 0.5I: the net stays a pure matrix product while it trains. Every update
+    is ~1e-30 of its weight (dW_l = dz_l^T h_(l-1) ~ 0.5^(L-l) · 0.5^(l-1)), far below a
+    rounding step of 0.5, so the gradient profile is the exact line 0.5^(L-l) at every step."""
+    config = Config(**SEED, init_gain=0.5, bias=False, learning_rate=0.1)
+    sim = Simulation(config)
+    profile = theory.predict(config, sim.input_second_moment)
+    assert profile.exact
+    for step in range(30):
+        grad = sim.step().layers["backprop_grad_rms"]
+        if step == 0:
+            assert np.all(grad[:-1] / grad[1:] == 0.5)
+        np.testing.assert_allclose(grad[:-1] / grad[1:], 0.5, rtol=1e-12, err_msg=f"step {step}")
+        np.testing.assert_allclose(grad / grad[-1], profile.backprop_grad_rms_relative, rtol=1e-12)
+    assert not sim.diverged
+
+
+def _vanishing_after(steps: int, bias: bool) -> dict[str, np.ndarray]:
+    sim = Simulation(Config(**SEED, init_gain=0.5, bias=bias, learning_rate=0.01))
+    sim.run(steps + 1)
+    assert sim.last is not None and not sim.diverged
+    return sim.last.layers
+
+
+def test_biases_bend_the_vanishing_profile_into_a_v() -> None:
+    """W = 0.5I after 20 updates. With biases, those near the output train (their gradient,
+    dz_l itself, is not shrunk), so the forward signal stops halving half-way up and the
+    activation and weight-gradient profiles bend into a V; the weights then move, and the
+    backprop ratios drift off 0.5. Without biases nothing bends: the signal halves at every
+    layer, dW is the same at every layer, and the backprop ratios stay 0.5."""
+    plain = _vanishing_after(20, bias=False)
+    act, wgrad = plain["activation_rms"], plain["weight_grad_norm"]
+    grad = plain["backprop_grad_rms"]
+    np.testing.assert_allclose(act[1:] / act[:-1], 0.5, rtol=1e-12)  # monotone, log-linear
+    np.testing.assert_allclose(wgrad, wgrad[0], rtol=1e-12)
+    np.testing.assert_allclose(grad[:-1] / grad[1:], 0.5, rtol=1e-12)
+
+    biased = _vanishing_after(20, bias=True)
+    for name in ("activation_rms", "weight_grad_norm"):
+        values = biased[name]
+        bottom = int(np.argmin(values))
+        assert 20 < bottom < 80, f"{name}: lowest at layer {bottom + 1}, not in the middle"
+        assert values[-1] > 1e10 * values[bottom], f"{name} does not climb back up"
+        assert np.all(np.diff(np.log(values[bottom:])) > 0), f"{name} is not a V"
+    grad = biased["backprop_grad_rms"]
+    assert np.max(np.abs(grad[:-1] / grad[1:] / 0.5 - 1.0)) > 1e-9
 
 
 def test_exploding_diverges_at_step_one_and_stops() -> None:

@@ -45,7 +45,7 @@ def _check(config: Config, samples: int = 40, seed: int = 0) -> None:
     # Every weight matrix, bias and BN parameter block gets probed, plus random entries.
     indices = set(int(i) for i in net.w_offsets)
     indices |= set(int(i) for i in rng.integers(0, net.params.size, samples))
-    indices |= {net.n_weights, net.params.size - 1}
+    indices |= {net.n_weights, net.params.size - 1} - {net.params.size}  # no biases, no BN
     base = net.params.copy()
     analytic = net.grad.copy()
     for i in sorted(indices):
@@ -97,3 +97,52 @@ def test_backprop_grad_buffer_is_dloss_dz() -> None:
         np.testing.assert_allclose(
             net.dz[layer].sum(axis=0), net.bias_grads[layer], rtol=1e-10, atol=1e-15
         )
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "relu", "sigmoid", "gelu"])
+@pytest.mark.parametrize("batchnorm", [False, True])
+@pytest.mark.parametrize("residual", [False, True])
+def test_without_bias(activation: str, batchnorm: bool, residual: bool) -> None:
+    config = Config(
+        **{**SMALL, "input_dim": 6},  # input_dim == width: layer 1 gets a skip connection too
+        activation=activation,
+        batchnorm=batchnorm,
+        residual=residual,
+        bias=False,
+        bias_init=0.1,  # ignored: there is no bias to start at it
+    )
+    _check(config)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_without_bias_every_loss(loss: str) -> None:
+    _check(Config(**SMALL, activation="elu", loss=loss, bias=False))
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_without_bias_the_parameters_are_the_weights(batchnorm: bool) -> None:
+    """No bias blocks in the flat vector: weights first, then BN's scales and shifts only."""
+    config = Config(**SMALL, activation="tanh", batchnorm=batchnorm, bias=False, bias_init=3.0)
+    with_bias = Network(config.replace(bias=True), np.random.default_rng(0))
+    net = Network(config, np.random.default_rng(0))
+    bn = 2 * (SMALL["depth"] - 1) * SMALL["width"] if batchnorm else 0
+    assert net.biases == [] and net.bias_grads == []
+    assert net.n_weights == with_bias.n_weights
+    assert net.params.size == net.grad.size == net.n_weights + bn
+    biases_end = with_bias.n_weights + sum(with_bias.dims[1:])
+    assert with_bias.params.size == biases_end + bn
+    # The same weights (same random stream) and BN parameters, the biases left out.
+    np.testing.assert_array_equal(net.params[: net.n_weights], with_bias.params[: net.n_weights])
+    np.testing.assert_array_equal(net.params[net.n_weights :], with_bias.params[biases_end:])
+    for gamma, beta in zip(net.gammas, net.betas, strict=True):
+        assert np.all(gamma == 1.0) and np.all(beta == 0.0)
+
+
+def test_without_bias_a_linear_net_is_a_matrix_product() -> None:
+    config = Config(**SMALL, activation="linear", bias=False, bias_init=5.0)
+    net = Network(config, np.random.default_rng(0))
+    x = make_dataset(config, np.random.default_rng(1)).inputs[: config.batch_size]
+    product = x
+    for weight in net.weights:
+        product = product @ weight.T
+    np.testing.assert_array_equal(net.forward(x), product)

@@ -244,6 +244,28 @@ def test_bias_enters_as_a_mean():
     assert p.backprop_grad_rms_relative[:2] == pytest.approx([0.0, 0.0])
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"activation": "tanh", "init": "xavier_normal"},
+        {"activation": "relu", "init": "he_normal"},
+        {"activation": "linear", "init": "identity", "init_gain": 1.5},
+    ],
+)
+def test_no_bias_is_a_zero_bias(changes):
+    """With bias = false, bias_init is ignored: the theory sees sigma_b = 0."""
+    cfg = Config(depth=6, bias=False, bias_init=0.7, **changes, **SQUARE)
+    assert theory.bias_value(cfg) == 0.0
+    assert theory.bias_value(cfg.replace(bias=True)) == 0.7
+    got, zero = theory.predict(cfg, 2.0), theory.predict(cfg.replace(bias=True, bias_init=0.0), 2.0)
+    assert (got.available, got.exact, got.reason) == (zero.available, zero.exact, zero.reason)
+    for name in ("preactivation_rms", "activation_rms", "backprop_grad_rms_relative"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(zero, name))
+    np.testing.assert_array_equal(got.grad_factor, zero.grad_factor)
+    biased = theory.predict(cfg.replace(bias=True), 2.0)
+    assert not np.array_equal(biased.preactivation_rms, got.preactivation_rms)
+
+
 @pytest.mark.parametrize("gain", [0.9, 1.0, 1.1])
 def test_identity_linear_is_exact(gain):
     depth = 15

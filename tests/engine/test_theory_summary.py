@@ -172,6 +172,7 @@ def test_limitation_agrees_with_predict():
         ({"init": "identity", "init_gain": 2.0}, (2.0, 0.0)),
         ({"init": "orthogonal", "init_gain": 0.8, "bias_init": 0.5}, (0.8, 0.5)),
         ({"init": "normal", "width": 32}, (math.sqrt(32), 0.0)),
+        ({"init": "orthogonal", "init_gain": 0.8, "bias_init": 0.5, "bias": False}, (0.8, 0.0)),
     ],
 )
 def test_map_point(changes, point):
@@ -226,5 +227,7 @@ def test_predict_cached_ignores_training_settings():
     first = predict_cached(config)
     assert predict_cached(config.replace(learning_rate=0.5, seed=3, optimizer="adam")) is first
     assert predict_cached(config.replace(init_gain=1.1)) is not first
+    biased = config.replace(bias_init=0.5)
+    assert predict_cached(biased.replace(bias=False)) is not predict_cached(biased)
     assert predict_cached(config, 4.0) is not first
     np.testing.assert_array_equal(first.grad_factor, theory.predict(config).grad_factor)
