@@ -1,9 +1,20 @@
 """The controls panel: one widget per configuration field, built from ``FIELDS``.
 
-The panel only ever emits valid configs. Ranges come from ``FIELDS``; output_dim's minimum
-rises to 2 while the run is a classification; anything ``Config`` still rejects is shown in
-a red label instead of being emitted. It emits whole configs so the main window can diff
-against the previous one (``LIVE_FIELDS``) to choose between a live update and a restart.
+The panel only ever emits valid configs, and never changes a value behind the user's back
+(a lecturer must be able to trust that the run uses what the panel shows):
+
+- A typed number the field cannot take ("abc", "−0.1" for a rate, 1e9 above the maximum,
+  width 0) stays in the field as typed, framed red, with the reason in its tooltip and in
+  the red label. It is not applied: the run keeps its config until the text is fixed.
+  Ranges are those of ``FIELDS``.
+- Anything ``Config`` still rejects (a combination) is shown in the red label, not emitted.
+- When the panel changes a field itself, the note under the red label says what and why
+  and the field's label lights up for a moment: a new init scheme takes its natural gain; a
+  new dataset takes its loss, inputs and outputs, except those the user set since the last
+  ``set_config`` (``panel_rules``); output_dim rises to 2 for a classification.
+
+It emits whole configs so the main window can diff against the previous one
+(``LIVE_FIELDS``) to choose between a live update and a restart.
 
 With dataset = "csv" the file decides inputs, outputs and loss: the panel reads it
 (``resolve_data``) before emitting, shows those three greyed, and shows a bad file's error in
@@ -15,11 +26,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -30,18 +40,46 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from gradsim.app.inputs.spinboxes import FloatSpinBox, WideIntSpinBox
-from gradsim.engine.config import FIELDS, FILE_DATASETS, Config, ConfigError, FieldSpec
+from gradsim.app.inputs.panel_rules import (
+    LABELS,
+    change_note,
+    dataset_defaults,
+    field_tooltip,
+    natural_gain,
+    rejection_line,
+    shown,
+    weight_scale,
+)
+from gradsim.app.inputs.panel_widgets import (
+    AUTO_SET_PROPERTY,
+    ERROR_COLOR,
+    PANEL_STYLE,
+    SignalsBlocked,
+    make_control,
+    message_label,
+    read_control,
+    set_flag,
+    write_control,
+)
+from gradsim.app.inputs.spinboxes import (
+    FloatSpinBox,
+    HoldsRejectedText,
+    IntSpinBox,
+    WideIntSpinBox,
+)
+from gradsim.engine.config import FIELDS, FILE_DATASETS, Config, ConfigError
 from gradsim.engine.csv_data import resolve_data
 
+# A name FIELDS lacks is skipped: the engine may gain or drop a field (such as "bias") before
+# or after the panel does, and the panel must still build; a field without a control keeps
+# the value of the config last shown.
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Network", ("depth", "width", "activation", "leaky_slope", "batchnorm", "residual")),
-    ("Initialization", ("init", "init_gain", "bias_init")),
+    ("Initialization", ("init", "init_gain", "bias", "bias_init")),
     ("Training", ("optimizer", "learning_rate", "momentum", "grad_clip", "batch_size", "loss",
                   "dtype", "seed")),
     ("Data", ("dataset", "data_path", "target_column", "task", "input_dim", "output_dim")),
@@ -51,51 +89,14 @@ FILE_ONLY_FIELDS = ("data_path", "target_column", "task")
 SET_BY_FILE_FIELDS = ("input_dim", "output_dim", "loss")
 SET_BY_FILE_NOTE = "With dataset = csv the file sets this."
 BATCH_FILE_NOTE = "With dataset = csv at most the file's row count (then every row, every step)."
-NO_FILE_TEXT = "none: Data → Load CSV…"
-
-LABELS: dict[str, str] = {
-    "depth": "Depth (layers)", "width": "Width (units)", "input_dim": "Inputs",
-    "output_dim": "Outputs (classes)", "activation": "Activation", "leaky_slope": "Leaky slope",
-    "init": "Scheme", "init_gain": "Init gain", "bias_init": "Bias init",
-    "batchnorm": "BatchNorm", "residual": "Residual", "optimizer": "Optimizer",
-    "learning_rate": "Learning rate", "momentum": "Momentum", "grad_clip": "Gradient clip",
-    "batch_size": "Batch size", "dataset": "Dataset", "data_path": "Data file",
-    "target_column": "Target column", "task": "Task", "loss": "Loss", "dtype": "Precision",
-    "seed": "Seed",
-}  # fmt: skip
+OUTPUTS_NOTE = "Classification needs at least 2 outputs, one per class."
 ADAM_MOMENTUM_LABEL = "Momentum / β1"
 
-# How combo entries read; the item data stays the config value.
-CHOICE_TEXT: dict[str, str] = {
-    "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU", "selu": "SELU", "gelu": "GELU",
-    "xavier_normal": "Xavier normal", "xavier_uniform": "Xavier uniform",
-    "he_normal": "He normal", "he_uniform": "He uniform", "lecun_normal": "LeCun normal",
-    "sgd": "SGD", "adam": "Adam", "mse": "MSE", "cross_entropy": "cross-entropy",
-    "csv": "CSV file",
-}  # fmt: skip
-
-# Rates and thresholds span decades: their arrows walk a 1-2-5 ladder down to this floor.
-LOG_FLOORS: dict[str, float] = {"learning_rate": 1e-5, "grad_clip": 0.1}
-# The other float fields step linearly.
-LINEAR_STEPS: dict[str, float] = {
-    "init_gain": 0.1,
-    "bias_init": 0.1,
-    "momentum": 0.01,
-    "leaky_slope": 0.01,
-}
-SPECIAL_TEXT: dict[str, str] = {"grad_clip": "off"}
 CLASSIFICATION_MIN_OUTPUTS = 2
-_INT32_MAX = 2**31 - 1
+HIGHLIGHT_MS = 3000  # how long the label of a field the panel changed stays lit
 
-
-def field_tooltip(name: str, note: str = "") -> str:
-    """A field's help text and allowed values as a word-wrapped rich-text tooltip."""
-    spec = FIELDS[name]
-    parts = [f"<p>{escape(spec.help, quote=False)}</p>"]
-    parts.append(f"<p>Allowed: {escape(spec.allowed(), quote=False)}.</p>")
-    if note:
-        parts.append(f"<p>{escape(note, quote=False)}</p>")
-    return "".join(parts)
+# field → (value before, value after) of what the panel changed by itself.
+_Changes = dict[str, tuple[Any, Any]]
 
 
 class ControlsPanel(QWidget):
@@ -108,8 +109,15 @@ class ControlsPanel(QWidget):
         self._config = config if config is not None else Config()
         self._widgets: dict[str, QWidget] = {}
         self._labels: dict[str, QLabel] = {}
+        self._touched: set[str] = set()  # fields the user set since the last set_config
+        self._tip_notes: dict[str, str] = {}
+        self._config_error = ""
+        self._scale = QLabel()  # the effective weight scale, under the gain
+        self._scale.setObjectName("weightScale")
+        self._scale.setWordWrap(True)
 
         content = QWidget()
+        content.setStyleSheet(PANEL_STYLE)
         column = QVBoxLayout(content)
         column.setContentsMargins(4, 4, 4, 4)
         column.setSpacing(6)
@@ -124,18 +132,19 @@ class ControlsPanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(content)
 
-        self._error = QLabel()
-        self._error.setObjectName("configError")
-        self._error.setWordWrap(True)
-        self._error.setStyleSheet("QLabel { color: #c62828; padding: 2px 6px; }")
-        self._error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._error.hide()
+        self._error = message_label("configError", f"color: {ERROR_COLOR};")
+        self._note = message_label("configNote")
+        self._highlight_timer = QTimer(self)
+        self._highlight_timer.setSingleShot(True)
+        self._highlight_timer.setInterval(HIGHLIGHT_MS)
+        self._highlight_timer.timeout.connect(self._clear_highlights)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
         outer.addWidget(scroll, 1)
         outer.addWidget(self._error)
+        outer.addWidget(self._note)
 
         self.set_config(self._config)
         for name, widget in self._widgets.items():
@@ -144,17 +153,27 @@ class ControlsPanel(QWidget):
     # -- public API ---------------------------------------------------------------------
 
     def set_config(self, config: Config) -> None:
-        """Show a config (preset chosen, file opened) without emitting ``configEdited``."""
+        """Show a config (preset chosen, file opened) without emitting ``configEdited``.
+
+        Whatever was typed (a rejected text too) gives way to the config's values, and the
+        record of fields the user set starts afresh: a loaded config is a new baseline.
+        """
         self._config = config
-        with _SignalsBlocked(self._widgets.values()):
+        self._touched.clear()
+        with SignalsBlocked(self._widgets.values()):
             self._set_output_minimum(config.is_classification)
-            for name in FIELDS:
+            for name in self._widgets:
                 self._write(name, getattr(config, name))
             self._update_dependents()
-        self._show_error("")
+        self._config_error = ""
+        self._announce([], {})
+        self._refresh_feedback()
 
     def config(self) -> Config:
-        """The config the controls show (the last valid one if they show an invalid one)."""
+        """The config the controls show (the last valid one if they show an invalid one).
+
+        A rejected typed value is not part of it: its field still holds the applied value.
+        """
         try:
             return self._read_config()
         except ConfigError:
@@ -168,8 +187,13 @@ class ControlsPanel(QWidget):
             raise KeyError(f"no control for config field {field!r}") from None
 
     def error_text(self) -> str:
-        """The message shown when the controls form an invalid config ('' when valid)."""
+        """Why something shown is not applied: rejected typed values, an invalid combination
+        ('' when everything shown is in the run's config)."""
         return self._error.text()
+
+    def note_text(self) -> str:
+        """What the panel changed by itself at the last edit, and why ('' when nothing)."""
+        return self._note.text()
 
     # -- building -----------------------------------------------------------------------
 
@@ -180,18 +204,22 @@ class ControlsPanel(QWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.setContentsMargins(6, 6, 6, 6)
         form.setVerticalSpacing(4)
-        for name in names:
+        for name in (name for name in names if name in FIELDS):
             spec = FIELDS[name]
-            widget = self._make_widget(spec)
+            widget = make_control(spec)
             widget.setObjectName(name)
+            if isinstance(widget, (QAbstractSpinBox, QComboBox)):
+                widget.installEventFilter(self)  # wheel events: see eventFilter
             widget.setToolTip(field_tooltip(name))
             # A checkbox carries its own text; its label cell stays empty so boxes align.
-            label = QLabel("" if spec.kind is bool else LABELS[name])
+            label = QLabel("" if spec.kind is bool else LABELS.get(name, name))
             label.setToolTip(field_tooltip(name))
             label.setBuddy(widget)
             form.addRow(label, widget)
             self._widgets[name] = widget
             self._labels[name] = label
+            if name == "init_gain":
+                form.addRow(QLabel(), self._scale)
         return group
 
     def _align_label_columns(self) -> None:
@@ -202,64 +230,15 @@ class ControlsPanel(QWidget):
         for label in self._labels.values():
             label.setMinimumWidth(longest + 4)
 
-    def _make_widget(self, spec: FieldSpec) -> QWidget:
-        """The control for one field, with its limits from ``FIELDS``."""
-        widget: QWidget
-        if spec.choices is not None:
-            combo = QComboBox()
-            for choice in spec.choices:
-                combo.addItem(CHOICE_TEXT.get(choice, choice), choice)
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(6)
-            widget = combo
-        elif spec.kind is bool:
-            widget = QCheckBox(LABELS[spec.name])
-        elif spec.name == "data_path":
-            widget = _PathField()
-        elif spec.kind is str:
-            edit = QLineEdit()
-            edit.setClearButtonEnabled(True)
-            edit.setPlaceholderText("last column")
-            widget = edit
-        elif spec.kind is int:
-            assert spec.low is not None and spec.high is not None
-            box: QAbstractSpinBox
-            if spec.high <= _INT32_MAX:
-                ints = QSpinBox()
-                ints.setRange(int(spec.low), int(spec.high))
-                box = ints
-            else:
-                wide = WideIntSpinBox()
-                wide.setRange(spec.low, spec.high)
-                box = wide
-            box.setAccelerated(True)
-            widget = box
-        else:
-            assert spec.low is not None and spec.high is not None
-            floats = FloatSpinBox(
-                step=LINEAR_STEPS.get(spec.name, 0.1), log_floor=LOG_FLOORS.get(spec.name)
-            )
-            floats.setRange(spec.low, spec.high)
-            floats.setSpecialValueText(SPECIAL_TEXT.get(spec.name, ""))
-            widget = floats
-        if isinstance(widget, QAbstractSpinBox):
-            widget.setKeyboardTracking(False)  # typing "100" must not emit 1, 10, 100
-        if isinstance(widget, (QAbstractSpinBox, QComboBox)):
-            # Scrolling the panel must not change values it happens to pass over.
-            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            widget.installEventFilter(self)
-        return widget
-
     def _connect(self, name: str, widget: QWidget) -> None:
         edited = functools.partial(self._on_edited, name)
         if isinstance(widget, QComboBox):
             widget.currentIndexChanged.connect(edited)
         elif isinstance(widget, QCheckBox):
             widget.toggled.connect(edited)
-        elif isinstance(widget, (QSpinBox, FloatSpinBox, WideIntSpinBox)):
+        elif isinstance(widget, (IntSpinBox, FloatSpinBox, WideIntSpinBox)):
             widget.valueChanged.connect(edited)
+            widget.rejectionChanged.connect(self._refresh_feedback)
         elif isinstance(widget, QLineEdit) and not widget.isReadOnly():
             widget.editingFinished.connect(edited)  # Return or focus out, not every keystroke
 
@@ -274,56 +253,93 @@ class ControlsPanel(QWidget):
     # -- reading and writing ------------------------------------------------------------
 
     def _read(self, name: str) -> Any:
-        widget = self._widgets[name]
-        if isinstance(widget, QComboBox):
-            return widget.currentData()
-        if isinstance(widget, QCheckBox):
-            return widget.isChecked()
-        if isinstance(widget, WideIntSpinBox):
-            return widget.int_value()
-        if isinstance(widget, (QSpinBox, FloatSpinBox)):
-            return widget.value()
-        if isinstance(widget, _PathField):
-            return widget.path()
-        if isinstance(widget, QLineEdit):
-            return widget.text().strip()
-        raise TypeError(f"unexpected control {type(widget).__name__} for {name}")
+        return read_control(self._widgets[name])
 
     def _write(self, name: str, value: Any) -> None:
-        widget = self._widgets[name]
-        if isinstance(widget, QComboBox):
-            widget.setCurrentIndex(widget.findData(value))
-        elif isinstance(widget, QCheckBox):
-            widget.setChecked(bool(value))
-        elif isinstance(widget, QSpinBox):
-            widget.setValue(int(value))
-        elif isinstance(widget, (FloatSpinBox, WideIntSpinBox)):
-            widget.setValue(float(value))
-        elif isinstance(widget, _PathField):
-            widget.set_path(str(value))
-        elif isinstance(widget, QLineEdit):
-            widget.setText(str(value))
+        write_control(self._widgets[name], value)
 
     def _read_config(self) -> Config:
-        return Config(**{name: self._read(name) for name in FIELDS})
+        return self._config.replace(**{name: self._read(name) for name in self._widgets})
+
+    def _snapshot(self, names: Iterable[str]) -> dict[str, Any]:
+        return {name: self._read(name) for name in names}
+
+    def _diff(self, before: dict[str, Any]) -> _Changes:
+        """Which of the snapshot's fields now read differently, as (before, now)."""
+        now = self._snapshot(before)
+        return {name: (before[name], now[name]) for name in before if before[name] != now[name]}
 
     # -- reacting to edits --------------------------------------------------------------
 
     def _on_edited(self, name: str, *_args: object) -> None:
+        self._touched.add(name)
+        notes: list[str] = []
+        changes: _Changes = {}
+        if name == "init":
+            self._apply_natural_gain(notes, changes)
+        if name == "dataset":
+            self._apply_dataset_defaults(notes, changes)
         if name in ("loss", "dataset"):
-            with _SignalsBlocked([self._widgets["output_dim"]]):
+            before = self._snapshot(["output_dim"])
+            with SignalsBlocked([self._widgets["output_dim"]]):
                 self._set_output_minimum(self._classification_selected())
+            self._record("Classification needs one output per class", before, notes, changes)
         self._update_dependents()
+        config: Config | None = None
         try:
             config = resolve_data(self._read_config())
         except ConfigError as exc:  # CsvDataError included
-            self._show_error(str(exc))
-            return
-        self._show_set_by_file(config)
-        self._show_error("")
-        if config != self._config:
+            self._config_error = str(exc)
+        else:  # CSV: show what the file decided
+            self._config_error = ""
+            self._show_set_by_file(config, notes, changes)
+        self._announce(notes, changes)
+        self._refresh_feedback()
+        if config is not None and config != self._config:
             self._config = config
             self.configEdited.emit(config)
+
+    def _record(
+        self,
+        cause: str,
+        before: dict[str, Any],
+        notes: list[str],
+        changes: _Changes,
+        kept: dict[str, Any] | None = None,
+    ) -> None:
+        """Note what the panel changed since ``before`` (and what it kept for the user)."""
+        changed = self._diff(before)
+        for name, (old, new) in changed.items():
+            changes[name] = (changes.get(name, (old, new))[0], new)
+        if changed or kept:
+            notes.append(change_note(cause, changed, kept or {}))
+
+    def _set_by_panel(self, values: dict[str, Any]) -> None:
+        """Write the panel's choices; a field already there is left alone (so text the user
+        typed and had rejected there stays to be fixed)."""
+        with SignalsBlocked([self._widgets[name] for name in values]):
+            for name, value in values.items():
+                if self._read(name) != value:
+                    self._write(name, value)
+
+    def _apply_natural_gain(self, notes: list[str], changes: _Changes) -> None:
+        """A new scheme starts at its natural gain, not at the old scheme's multiple of it."""
+        if "init_gain" not in self._widgets:
+            return
+        init = self._read("init")
+        before = self._snapshot(["init_gain"])
+        self._set_by_panel({"init_gain": natural_gain(init)})
+        self._record(f"{shown(init)} starts at its natural gain", before, notes, changes)
+
+    def _apply_dataset_defaults(self, notes: list[str], changes: _Changes) -> None:
+        """A new dataset gets its loss and sizes, except the ones the user chose."""
+        dataset = self._read("dataset")
+        wanted = {n: v for n, v in dataset_defaults(dataset).items() if n in self._widgets}
+        mine = {n: v for n, v in wanted.items() if n not in self._touched}
+        kept = {n: self._read(n) for n in wanted if n not in mine and self._read(n) != wanted[n]}
+        before = self._snapshot(mine)
+        self._set_by_panel(mine)
+        self._record(f"For {shown(dataset)}", before, notes, changes, kept)
 
     def _classification_selected(self) -> bool:
         """Whether the chosen loss and dataset make a classification (Config decides)."""
@@ -336,27 +352,30 @@ class ControlsPanel(QWidget):
         )
         return probe.is_classification
 
-    def _show_set_by_file(self, config: Config) -> None:
+    def _show_set_by_file(self, config: Config, notes: list[str], changes: _Changes) -> None:
         """Write what ``resolve_data`` chose for a CSV file into its (greyed) controls."""
         if config.dataset not in FILE_DATASETS:
             return
         names = (*SET_BY_FILE_FIELDS, "batch_size")  # batch_size: at most the row count
-        with _SignalsBlocked([self._widgets[name] for name in names]):
+        before = self._snapshot(names)
+        with SignalsBlocked([self._widgets[name] for name in names]):
             self._set_output_minimum(config.is_classification)
             for name in names:
                 self._write(name, getattr(config, name))
+        self._record(f"From {Path(config.data_path).name}", before, notes, changes)
 
     def _set_output_minimum(self, classification: bool) -> None:
         """Raise output_dim's minimum to 2 for classification (QSpinBox bumps the value)."""
         box = self._output_box()
         low = int(FIELDS["output_dim"].low or 1)
         box.setMinimum(max(low, CLASSIFICATION_MIN_OUTPUTS) if classification else low)
+        box.recheck()  # setMinimum rewrites the text
         self._set_file_notes()
 
-    def _output_box(self) -> QSpinBox:
-        """output_dim's control: a QSpinBox (its range fits in 32 bits)."""
+    def _output_box(self) -> IntSpinBox:
+        """output_dim's control: an IntSpinBox (its range fits in 32 bits)."""
         box = self._widgets["output_dim"]
-        assert isinstance(box, QSpinBox)
+        assert isinstance(box, IntSpinBox)
         return box
 
     def _set_file_notes(self) -> None:
@@ -365,66 +384,77 @@ class ControlsPanel(QWidget):
         for name in SET_BY_FILE_FIELDS:
             note = SET_BY_FILE_NOTE if from_file else ""
             if name == "output_dim" and not from_file and self._output_box().minimum() > 1:
-                note = "Classification needs at least 2 outputs, one per class."
-            self._widgets[name].setToolTip(field_tooltip(name, note))
-        batch_note = BATCH_FILE_NOTE if from_file else ""
-        self._widgets["batch_size"].setToolTip(field_tooltip("batch_size", batch_note))
+                note = OUTPUTS_NOTE
+            self._tip_notes[name] = note
+        self._tip_notes["batch_size"] = BATCH_FILE_NOTE if from_file else ""
+        for name in (*SET_BY_FILE_FIELDS, "batch_size"):
+            self._apply_tooltip(name)
 
     def _update_dependents(self) -> None:
-        """Enable controls only where they act, and name momentum as Adam calls it."""
+        """Enable controls only where they act, name momentum as Adam calls it, and show
+        the weights' scale for the scheme, gain and width."""
         leaky = self._read("activation") == "leaky_relu"
-        self._widgets["leaky_slope"].setEnabled(leaky)
-        self._labels["leaky_slope"].setEnabled(leaky)
+        self._enable("leaky_slope", leaky)
         optimizer = self._read("optimizer")
-        self._widgets["momentum"].setEnabled(optimizer != "sgd")
-        self._labels["momentum"].setEnabled(optimizer != "sgd")
+        self._enable("momentum", optimizer != "sgd")
         self._labels["momentum"].setText(
             ADAM_MOMENTUM_LABEL if optimizer == "adam" else LABELS["momentum"]
         )
+        if "bias" in self._widgets:
+            self._enable("bias_init", bool(self._read("bias")))
         from_file = self._read("dataset") in FILE_DATASETS
         for name in FILE_ONLY_FIELDS:
-            self._widgets[name].setEnabled(from_file)
-            self._labels[name].setEnabled(from_file)
+            self._enable(name, from_file)
         for name in SET_BY_FILE_FIELDS:
-            self._widgets[name].setEnabled(not from_file)
-            self._labels[name].setEnabled(not from_file)
+            self._enable(name, not from_file)
         self._set_file_notes()
+        text, tip = weight_scale(self.config())
+        self._scale.setText(text)
+        self._scale.setToolTip(tip)
 
-    def _show_error(self, message: str) -> None:
-        self._error.setText(message)
-        self._error.setVisible(bool(message))
+    def _enable(self, name: str, on: bool) -> None:
+        self._widgets[name].setEnabled(on)
+        self._labels[name].setEnabled(on)
 
+    # -- saying what happened -----------------------------------------------------------
 
-class _PathField(QLineEdit):
-    """Read-only: the file's name, with its full path in the tooltip."""
+    def _applied_text(self, name: str) -> str:
+        """The value the run has for a field, as its control shows it."""
+        widget = self._widgets[name]
+        value = self._read(name)
+        special = widget.specialValueText() if isinstance(widget, QAbstractSpinBox) else ""
+        return special if special and value == FIELDS[name].low else shown(value)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setReadOnly(True)
-        self.setPlaceholderText(NO_FILE_TEXT)
-        self._path = ""
+    def _apply_tooltip(self, name: str) -> None:
+        widget = self._widgets[name]
+        rejection = widget.rejection() if isinstance(widget, HoldsRejectedText) else ""
+        kept = self._applied_text(name) if rejection else ""
+        widget.setToolTip(field_tooltip(name, self._tip_notes.get(name, ""), rejection, kept))
 
-    def path(self) -> str:
-        return self._path
+    def _refresh_feedback(self, *_args: object) -> None:
+        """The red label and the tooltips: every rejected typed value, then the config error."""
+        lines = []
+        for name, widget in self._widgets.items():
+            if isinstance(widget, HoldsRejectedText):
+                self._apply_tooltip(name)
+                if widget.rejection():
+                    lines.append(rejection_line(name, widget.rejection(), self._applied_text(name)))
+        if self._config_error:
+            lines.append(self._config_error)
+        self._error.setText("\n".join(lines))
+        self._error.setVisible(bool(lines))
 
-    def set_path(self, path: str) -> None:
-        self._path = path
-        self.setText(Path(path).name if path else "")
-        self.setCursorPosition(0)
-        where = f"File: {path}" if path else "No file chosen: use Data → Load CSV…"
-        self.setToolTip(field_tooltip("data_path", where))
+    def _announce(self, notes: list[str], changes: _Changes) -> None:
+        """Show what the panel changed by itself: the note, and its fields' labels lit."""
+        text = " ".join(notes)
+        self._note.setText(text)
+        self._note.setVisible(bool(text))
+        self._clear_highlights()
+        for name in changes:
+            set_flag(self._labels[name], AUTO_SET_PROPERTY, True)
+        if changes:
+            self._highlight_timer.start()
 
-
-class _SignalsBlocked:
-    """Block the widgets' signals for a ``with`` block, restoring their previous state."""
-
-    def __init__(self, widgets: Iterable[QObject]) -> None:
-        self._widgets = list(widgets)
-        self._previous: list[bool] = []
-
-    def __enter__(self) -> None:
-        self._previous = [w.blockSignals(True) for w in self._widgets]
-
-    def __exit__(self, *_exc: object) -> None:
-        for widget, previous in zip(self._widgets, self._previous, strict=True):
-            widget.blockSignals(previous)
+    def _clear_highlights(self) -> None:
+        for label in self._labels.values():
+            set_flag(label, AUTO_SET_PROPERTY, False)

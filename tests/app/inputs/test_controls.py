@@ -1,12 +1,13 @@
-"""The controls panel and its spin boxes: valid configs only, one signal per edit."""
+"""The controls panel and its spin boxes: valid configs only, one signal per edit, and no
+silent changes (rejected text stays visible; what the panel changes by itself is said)."""
 
 from __future__ import annotations
 
 from html import escape
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QValidator, QWheelEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QKeyEvent, QValidator, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -15,23 +16,26 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
-    QSpinBox,
 )
 
 from gradsim.app.inputs.controls import ADAM_MOMENTUM_LABEL, GROUPS, ControlsPanel
+from gradsim.app.inputs.panel_rules import NATURAL_GAIN, dataset_defaults
+from gradsim.app.inputs.panel_widgets import AUTO_SET_PROPERTY
 from gradsim.app.inputs.spinboxes import (
+    INVALID_PROPERTY,
     FloatSpinBox,
+    IntSpinBox,
     WideIntSpinBox,
     format_number,
     ladder_above,
     ladder_below,
 )
-from gradsim.engine.config import FIELDS, Config, apply_assignments
+from gradsim.engine.config import CLASSIFICATION_DATASETS, FIELDS, Config, apply_assignments
+from gradsim.engine.init import weight_std
 from gradsim.engine.presets import list_presets
 
 ACCEPTABLE = QValidator.State.Acceptable
 INTERMEDIATE = QValidator.State.Intermediate
-INVALID = QValidator.State.Invalid
 
 
 @pytest.fixture
@@ -170,12 +174,190 @@ def test_setting_the_same_value_emits_nothing(panel, received):
     assert received == []
 
 
+# -- 1. a value that is not accepted stays visible, marked, and is not applied --------------
+
+
+def _type(qtbot, box, text):
+    """Type like a keyboard, non-ASCII characters (the Unicode minus) included."""
+    box.setFocus()
+    box.selectAll()
+    for char in text:
+        if char.isascii():
+            qtbot.keyClicks(box, char)
+        else:
+            QApplication.sendEvent(
+                box, QKeyEvent(QEvent.Type.KeyPress, 0, Qt.KeyboardModifier.NoModifier, char)
+            )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "reason"),
+    [
+        ("learning_rate", "\u22120.1", "\u22120.1 is below the minimum 0"),  # not read as 0.1
+        ("learning_rate", "-0.1", "-0.1 is below the minimum 0"),
+        ("learning_rate", "abc", "“abc” is not a number"),  # not 0, training goes on
+        ("learning_rate", "1e9", "1e9 is above the maximum 1e+06"),  # not clamped to 1e6
+        ("width", "0", "0 is below the minimum 1"),  # not reverted to the old width
+        ("depth", "10000", "10000 is above the maximum 2000"),  # QSpinBox dropped a 0: 1000
+        ("depth", "2001", "2001 is above the maximum 2000"),  # FIELDS' and the README's limit
+        ("depth", "2.5", "2.5 is not a whole number"),
+        ("seed", "-1", "-1 is below the minimum 0"),
+    ],
+)
+def test_rejected_value_is_shown_in_the_field_and_not_applied(
+    qtbot, panel, received, field, typed, reason
+):
+    box = panel.widget_for(field)
+    _type(qtbot, box, typed)
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert received == []
+    assert panel.config() == Config()  # the run keeps its config
+    assert box.text() == typed  # left as typed, to be fixed
+    assert box.property(INVALID_PROPERTY) is True  # the stylesheet frames it red
+    assert escape(reason, quote=False) in box.toolTip()
+    assert "Not applied" in box.toolTip()
+    label = {"learning_rate": "Learning rate", "width": "Width (units)"}.get(field, "")
+    assert reason in panel.error_text() and label in panel.error_text()
+    assert not panel.findChild(QLabel, "configError").isHidden()
+
+    _type(qtbot, box, str(FIELDS[field].high if field == "depth" else 3))  # fixed: applies
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert len(received) == 1
+    assert box.property(INVALID_PROPERTY) is False
+    assert panel.error_text() == ""
+    assert "Not applied" not in box.toolTip()
+
+
+def test_rejected_value_survives_focus_out_and_other_edits(qtbot, panel, received):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(panel.isActiveWindow)  # focus events need the active window
+    rate = panel.widget_for("learning_rate")
+    _type(qtbot, rate, "abc")
+    panel.widget_for("depth").setFocus()  # focus out, no Return
+    qtbot.waitUntil(lambda: rate.rejection() != "")
+    assert rate.text() == "abc"
+    panel.widget_for("depth").setValue(30)  # another edit applies; the rate keeps 0.01
+    assert [(c.depth, c.learning_rate) for c in received] == [(30, 0.01)]
+    assert "Learning rate" in panel.error_text()
+    panel.hide()  # hiding the panel (View → Settings panel) does not revert the text either
+    assert rate.text() == "abc"
+    panel.set_config(Config(depth=5))  # a loaded config replaces it
+    assert (rate.text(), rate.property(INVALID_PROPERTY), panel.error_text()) == ("0.01", False, "")
+
+
+def test_depth_goes_to_the_limit_fields_and_the_readme_give(qtbot, panel, received):
+    assert FIELDS["depth"].high == 2000
+    box = panel.widget_for("depth")
+    assert box.maximum() == 2000
+    _type(qtbot, box, "2000")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert [c.depth for c in received] == [2000]
+
+
+# -- 2. a new init scheme takes its natural gain; the weight scale is shown -----------------
+
+
+def _scale_text(panel):
+    return panel.findChild(QLabel, "weightScale").text()
+
+
+def test_new_scheme_takes_its_natural_gain_and_says_so(panel, received):
+    panel.set_config(Config(init="identity", init_gain=0.5))
+    assert _scale_text(panel) == "W = 0.5·I"
+    _choose("xavier_normal")(panel.widget_for("init"))
+    assert len(received) == 1
+    assert (received[0].init, received[0].init_gain) == ("xavier_normal", 1.0)
+    assert NATURAL_GAIN["xavier_normal"] == 1.0
+    assert "Init gain set to 1 (was 0.5)" in panel.note_text()
+    gain_label = (
+        panel.widget_for("init_gain").parent().layout().labelForField(panel.widget_for("init_gain"))
+    )
+    assert gain_label.property(AUTO_SET_PROPERTY) is True  # lit for a moment
+    std = weight_std("xavier_normal", 1.0, 64, 64)
+    assert _scale_text(panel) == f"weights ~ N(0, {std:.3g}²)" == "weights ~ N(0, 0.125²)"
+
+    panel.widget_for("init_gain").setValue(0.5)  # the user's gain afterwards is kept
+    assert received[-1].init_gain == 0.5
+    assert panel.note_text() == ""
+    assert _scale_text(panel) == "weights ~ N(0, 0.0625²)"
+    panel.widget_for("width").setValue(256)  # the scale follows the width
+    assert (
+        _scale_text(panel) == f"weights ~ N(0, {weight_std('xavier_normal', 0.5, 256, 256):.3g}²)"
+    )
+    _choose("he_uniform")(panel.widget_for("init"))
+    assert received[-1].init_gain == 1.0
+    bound = weight_std("he_uniform", 1.0, 256, 256) * 3**0.5
+    assert _scale_text(panel) == f"weights ~ U(−{bound:.3g}, {bound:.3g})"
+
+
+def test_highlight_fades(qtbot, panel):
+    panel._highlight_timer.setInterval(10)
+    panel.set_config(Config(init_gain=2.0))
+    _choose("he_normal")(panel.widget_for("init"))
+    labels = [label for label in panel.findChildren(QLabel) if label.property(AUTO_SET_PROPERTY)]
+    assert [label.text() for label in labels] == ["Init gain"]
+    qtbot.waitUntil(lambda: not labels[0].property(AUTO_SET_PROPERTY))
+
+
+# -- 3. a new dataset takes its loss and sizes, except the ones the user set ----------------
+
+
+@pytest.mark.parametrize("dataset", CLASSIFICATION_DATASETS)
+def test_classification_dataset_picks_cross_entropy_and_its_sizes(panel, received, dataset):
+    _choose_dataset(panel, dataset)
+    assert len(received) == 1
+    config = received[0]
+    assert (config.loss, config.input_dim, config.output_dim) == ("cross_entropy", 2, 4)
+    assert dataset_defaults(dataset) == {"loss": "cross_entropy", "input_dim": 2, "output_dim": 4}
+    assert f"For {dataset}: Loss set to cross-entropy (was MSE), Inputs set to 2 (was 16)." == (
+        panel.note_text()
+    )
+    _choose_dataset(panel, "teacher")
+    assert received[-1] == Config()  # regression defaults back
+    assert "Loss set to MSE (was cross-entropy)" in panel.note_text()
+
+
+def test_fields_the_user_set_are_kept_until_a_config_is_loaded(panel, received):
+    panel.widget_for("output_dim").setValue(3)
+    panel.widget_for("input_dim").setValue(5)
+    _choose_dataset(panel, "spirals")
+    config = received[-1]
+    assert (config.loss, config.input_dim, config.output_dim) == ("cross_entropy", 5, 3)
+    assert "Kept Inputs = 5, Outputs (classes) = 3, which you set." in panel.note_text()
+    panel.set_config(Config(input_dim=5, output_dim=3))  # e.g. a preset: a new baseline
+    _choose_dataset(panel, "blobs")
+    config = received[-1]
+    assert (config.loss, config.input_dim, config.output_dim) == ("cross_entropy", 2, 4)
+
+
+# -- 4. what the panel changes by itself is said --------------------------------------------
+
+
+def test_classification_minimum_is_said(panel, received):
+    panel.set_config(Config(output_dim=1))
+    _choose("cross_entropy")(panel.widget_for("loss"))
+    assert received[-1].output_dim == 2
+    assert panel.note_text() == (
+        "Classification needs one output per class: Outputs (classes) set to 2 (was 1)."
+    )
+    assert panel.error_text() == ""
+
+
+def test_bias_off_disables_bias_init(panel):
+    if "bias" not in FIELDS:
+        pytest.skip("the engine has no bias switch yet")
+    panel.widget_for("bias").setChecked(False)
+    assert not panel.widget_for("bias_init").isEnabled()
+
+
 # -- widgets follow FIELDS -----------------------------------------------------------------
 
 
 def test_every_field_has_one_control_in_one_group():
-    placed = [name for _, names in GROUPS for name in names]
-    assert sorted(placed) == sorted(FIELDS)
+    placed = [name for _, names in GROUPS for name in names if name in FIELDS]
+    assert sorted(placed) == sorted(FIELDS)  # GROUPS may name a field the engine lacks yet
 
 
 @pytest.mark.parametrize("name", list(FIELDS))
@@ -193,7 +375,7 @@ def test_control_tooltip_and_range_come_from_fields(panel, name):
     elif spec.kind is str:
         assert isinstance(widget, QLineEdit)
     elif spec.kind is int:
-        assert isinstance(widget, (QSpinBox, WideIntSpinBox))
+        assert isinstance(widget, (IntSpinBox, WideIntSpinBox))
         assert (widget.minimum(), widget.maximum()) == (spec.low, spec.high)
         assert not widget.keyboardTracking()
     else:
@@ -231,10 +413,12 @@ def test_classification_dataset_raises_minimum_and_regression_lowers_it(panel, r
     panel.set_config(Config(output_dim=1))
     dataset = panel.widget_for("dataset")
     dataset.setCurrentIndex(dataset.findData("circles"))
-    assert received[-1].output_dim == 2
+    assert received[-1].output_dim == Config().output_dim  # the set's classes, not 1
+    assert panel.widget_for("output_dim").minimum() == 2
     dataset.setCurrentIndex(dataset.findData("teacher"))
     assert len(received) == 2
-    assert received[-1].output_dim == 2  # kept: no surprise change back
+    assert received[-1] == Config(output_dim=Config().output_dim)  # regression defaults, said
+    assert "For teacher" in panel.note_text()
     assert panel.widget_for("output_dim").minimum() == 1
 
 
@@ -344,32 +528,33 @@ def test_float_text_is_compact(rate_box, value, text):
     assert rate_box.value() == value  # the text may round; the value never does
 
 
-WELL_FORMED = ["1e-4", "0.01", ".5", "1.", "1E+2"]
-PARTIAL = ["", "1e", "1e-", "+", "2e7"]  # "2e7" is out of range: clamped when editing ends
-GARBAGE = ["abc", "1e-4x", "-1", "inf", "nan", "1..2", "0x10"]  # "-1": the minimum is 0
+WELL_FORMED = ["1e-4", "0.01", ".5", "1.", "1E+2", "0,5"]
+PARTIAL = ["", "1e", "1e-", "+", "2e7"]  # "2e7" is out of range: rejected, never clamped
+# Typeable (so the user sees what they typed) but never applied: "-1" is below the minimum 0.
+GARBAGE = ["abc", "1e-4x", "-1", "\u22121", "inf", "nan", "1..2", "0x10"]
 
 
 @pytest.mark.parametrize(
     ("text", "state"),
-    [(t, ACCEPTABLE) for t in WELL_FORMED]
-    + [(t, INTERMEDIATE) for t in PARTIAL]
-    + [(t, INVALID) for t in GARBAGE],
+    [(t, ACCEPTABLE) for t in WELL_FORMED] + [(t, INTERMEDIATE) for t in PARTIAL + GARBAGE],
 )
 def test_float_validation(rate_box, text, state):
     assert rate_box.validate(text, len(text))[0] == state
+    assert bool(rate_box.problem(text)) == (state != ACCEPTABLE)
 
 
 def test_float_parsing_and_fixup(qtbot, rate_box):
     assert rate_box.valueFromText("1e-4") == 1e-4
     assert rate_box.valueFromText(" 2.5E3 ") == 2500.0
     assert rate_box.valueFromText("0,5") == 0.5
-    assert rate_box.fixup("2e7") == "1e+06"  # out of range: clamped when editing ends
+    assert rate_box.fixup("2e7") == "2e7"  # out of range: rejected, never clamped
     assert rate_box.fixup("abc") == "abc"
     signed = FloatSpinBox()
     signed.setRange(-1e6, 1e6)
     qtbot.addWidget(signed)
     assert signed.validate("-", 1)[0] == INTERMEDIATE
     assert signed.validate("-0.25", 5)[0] == ACCEPTABLE
+    assert signed.valueFromText("\u22120.25") == -0.25  # a Unicode minus, as pasted from slides
 
 
 def test_special_value_text(qtbot):
@@ -434,11 +619,19 @@ def test_stepping_starts_from_typed_text(qtbot, rate_box):
     assert rate_box.value() == 0.5
 
 
-def test_garbage_keystrokes_are_refused(qtbot, rate_box):
+def test_garbage_stays_as_typed_and_marked(qtbot, rate_box):
     rate_box.setValue(0.5)
     rate_box.selectAll()
     qtbot.keyClicks(rate_box, "x!")
-    assert rate_box.lineEdit().text() == "0.5"
+    assert rate_box.lineEdit().text() == "x!"  # typed, not swallowed
+    assert rate_box.rejection() == ""  # nothing is marked while typing
+    qtbot.keyClick(rate_box, Qt.Key.Key_Return)
+    assert rate_box.text() == "x!" and rate_box.value() == 0.5
+    assert "not a number" in rate_box.rejection()
+    assert rate_box.property(INVALID_PROPERTY) is True
+    rate_box.stepBy(1)  # an arrow steps from the applied value and clears the mark
+    assert (rate_box.value(), rate_box.rejection()) == (1.0, "")
+    assert rate_box.property(INVALID_PROPERTY) is False
 
 
 # -- WideIntSpinBox -------------------------------------------------------------------------
@@ -453,9 +646,11 @@ def test_wide_int_holds_the_whole_seed_range(qtbot):
     assert box.text() == "4294967295"
     assert box.validate("42", 2)[0] == ACCEPTABLE
     assert box.validate("", 0)[0] == INTERMEDIATE
-    assert box.validate("4294967296", 10)[0] == INVALID
-    assert box.validate("1.5", 3)[0] == INVALID
-    assert box.validate("-1", 2)[0] == INVALID
+    assert box.validate("4294967296", 10)[0] == INTERMEDIATE  # typeable, then rejected
+    assert "above the maximum" in box.problem("4294967296")
+    assert "not a whole number" in box.problem("1.5")
+    assert "below the minimum 0" in box.problem("-1")
+    assert box.problem("4e9") == ""
     assert isinstance(box, QDoubleSpinBox)
 
 
@@ -491,8 +686,10 @@ def test_choosing_csv_reads_the_file_and_greys_what_it_sets(panel, received, iri
     assert path_field.isEnabled() and path_field.isReadOnly()
     assert path_field.text() == "iris.csv"
     assert escape(str(iris), quote=False) in path_field.toolTip()
-    _choose_dataset(panel, "teacher")
-    assert received[-1].input_dim == 2  # kept, as other switches keep values
+    assert "From iris.csv: Inputs set to 2 (was 16)" in panel.note_text()
+    _choose_dataset(panel, "teacher")  # the file's sizes were not the user's: defaults back
+    assert (received[-1].input_dim, received[-1].loss) == (16, "mse")
+    assert "Inputs set to 16 (was 2)" in panel.note_text()
     assert panel.widget_for("input_dim").isEnabled()
     assert not panel.widget_for("data_path").isEnabled()
 
@@ -527,4 +724,5 @@ def test_batch_size_above_the_row_count_shows_the_rows(panel, received, iris):
     panel.widget_for("batch_size").setValue(64)
     assert [c.batch_size for c in received] == [30]
     assert panel.widget_for("batch_size").value() == 30
+    assert "Batch size set to 30 (was 64)" in panel.note_text()  # not silently
     assert "row count" in panel.widget_for("batch_size").toolTip()
