@@ -160,10 +160,59 @@ def wrong_ticks(window) -> list[str]:
         if not view.isVisible():
             continue
         for item in view.scene().items():
-            if not (isinstance(item, pg.AxisItem) and item.isVisible() and item.style["showValues"]):
+            axis = isinstance(item, pg.AxisItem) and item.isVisible()
+            if not (axis and item.style["showValues"]):
                 continue
             for value, text in drawn_ticks(item):
                 number = tick_number(text)
                 if number is None or not math.isclose(number, value, rel_tol=0.05, abs_tol=1e-12):
                     wrong.append(f"{item.labelText or item.orientation}: '{text}' at {value:.3g}")
     return wrong
+
+
+def small_texts(window, min_px: float = 24.0) -> list[str]:
+    """Visible texts in ``window`` smaller than ``min_px`` pixels (at 96 dpi: pt * 4/3):
+    widget labels, tab bars, plot titles, legends, axis labels and ticks, text items."""
+    import re
+
+    import pyqtgraph as pg
+    from PySide6.QtGui import QFontInfo
+    from PySide6.QtWidgets import QGraphicsView, QLabel, QTabBar
+
+    def pixels(font) -> float:
+        return font.pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * 96 / 72
+
+    def html_pixels(html: str) -> list[float]:
+        html = re.sub(r"<body[^>]*>", "", html)  # Qt's default size, overridden inside
+        sizes = [float(v) * 96 / 72 for v in re.findall(r"font-size:\s*([\d.]+)pt", html)]
+        return sizes + [float(v) for v in re.findall(r"font-size:\s*([\d.]+)px", html)]
+
+    small = []
+    for widget in window.findChildren(QLabel) + window.findChildren(QTabBar):
+        if widget.isVisible() and (not isinstance(widget, QLabel) or widget.text().strip()):
+            widget.ensurePolished()
+            size = QFontInfo(widget.font()).pixelSize()
+            if size < min_px:
+                text = widget.text()[:30] if isinstance(widget, QLabel) else "tabs"
+                small.append(f"{type(widget).__name__} '{text}': {size}")
+    for view in window.findChildren(QGraphicsView):
+        if not view.isVisible():
+            continue
+        for item in view.scene().items():
+            if not item.isVisible():
+                continue
+            if isinstance(item, pg.AxisItem) and item.style["showValues"] and drawn_ticks(item):
+                size = pixels(item.style["tickFont"])
+                if size < min_px:
+                    small.append(f"axis '{item.labelText}' ticks: {size:.0f}")
+            elif isinstance(item, pg.LabelItem) and item.text.strip():
+                for size in html_pixels(f"font-size:{item.opts.get('size', '0pt')}"):
+                    if size < min_px:
+                        small.append(f"label '{item.text[:30]}': {size:.0f}")
+            elif isinstance(item, pg.TextItem) and item.textItem.toPlainText().strip():
+                # Sizes set in the item's HTML win over its default font.
+                sizes = html_pixels(item.textItem.toHtml()) or [pixels(item.textItem.font())]
+                for size in sizes:
+                    if 0 < size < min_px:
+                        small.append(f"text '{item.textItem.toPlainText()[:30]}': {size:.0f}")
+    return small

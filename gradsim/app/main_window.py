@@ -140,9 +140,9 @@ class MainWindow(QMainWindow):
             self,
             self.lecture,
             self.lessons,
+            self.view_state,
             presentation=self.presentation.toggle_action,
             settings_panel=self.controls_dock.toggleViewAction(),
-            on_theme=self.view_state.set_theme,
             on_map=self.single.show_map,
         )
 
@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
         self.menus.theme_actions[self.view_state.view.theme].setChecked(True)
         self.caption_bar.set_theme(theme)
         self.caption_bar.set_font_scale(scale)
+        self.banner.set_font_scale(scale)
         self.single.set_look(theme, scale)
         if self.compare_view is not None:
             self.compare_view.set_theme(theme)

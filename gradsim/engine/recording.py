@@ -141,6 +141,17 @@ class Recorder:
             values: NDArray[np.float64] = self._stats[name][: self._n].copy()
             return values
 
+    def row(self, name: str, index: int) -> NDArray[np.float64]:
+        """One recorded row of a statistic, shape ``(depth,)`` (a copy): ``index`` into
+        ``steps``, negative from the end (IndexError if there is no such row)."""
+        if name not in self._stats:
+            raise KeyError(f"unknown statistic {name!r}; known: {', '.join(STAT_NAMES)}")
+        with self._lock:
+            if not -self._n <= index < self._n:
+                raise IndexError(f"row {index} of {self._n}")
+            values: NDArray[np.float64] = self._stats[name][index % self._n].copy()
+            return values
+
     def arrays(self) -> dict[str, NDArray[np.int64 | np.float64]]:
         """Everything recorded, as copies: ``step``, ``loss``, ``accuracy`` and every stat."""
         with self._lock:

@@ -31,6 +31,42 @@ STAT_DESCRIPTIONS: dict[str, str] = {
     "saturation": "Fraction of units with activation derivative below 0.05",
 }
 
+# What each statistic is, in words first (menus, titles, axes); the code names above stay in
+# exports and tooltips. ``STAT_SHORT`` fits a colour bar's or an axis's length.
+STAT_TITLES: dict[str, str] = {
+    "activation_rms": "signal leaving the layer (RMS of h)",
+    "preactivation_rms": "signal entering the activation (RMS of z)",
+    "backprop_grad_rms": "gradient reaching the layer (RMS of ∂loss/∂z)",
+    "weight_grad_norm": "gradient of the weights (‖∂loss/∂W‖)",
+    "weight_norm": "size of the weights (‖W‖)",
+    "update_ratio": "relative weight update (‖ΔW‖ / ‖W‖)",
+    "saturation": "saturated units (share with σ′ < 0.05)",
+}
+STAT_SHORT: dict[str, str] = {
+    "activation_rms": "signal h (RMS)",
+    "preactivation_rms": "signal z (RMS)",
+    "backprop_grad_rms": "gradient ∂loss/∂z (RMS)",
+    "weight_grad_norm": "‖∂loss/∂W‖",
+    "weight_norm": "‖W‖",
+    "update_ratio": "‖ΔW‖ / ‖W‖",
+    "saturation": "saturated share",
+}
+# Fractions live in [0, 1] and are drawn on a linear scale; the others span decades.
+FRACTION_STATS: frozenset[str] = frozenset({"saturation"})
+
+
+def stat_applies(name: str, depth: int, activation: str) -> NDArray[np.bool_]:
+    """Layers (index 0 = layer 1) whose ``name`` statistic means something; the others are
+    "n/a", never a value: saturation needs an activation function, and the output layer (and
+    every layer of a linear net) has none."""
+    applies = np.ones(depth, dtype=np.bool_)
+    if name == "saturation":
+        applies[-1] = False
+        if activation == "linear":
+            applies[:] = False
+    return applies
+
+
 # Derivative below which a unit counts as saturated (sigmoid/tanh tails, dead ReLU).
 SATURATION_THRESHOLD = 0.05
 

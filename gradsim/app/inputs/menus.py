@@ -17,6 +17,7 @@ from gradsim.app.export.file_commands import FileCommands
 from gradsim.app.inputs.actions import window_action
 from gradsim.app.lecture.lecture_commands import LectureCommands, bundled_lessons
 from gradsim.app.lecture.lesson_player import LessonPlayer
+from gradsim.app.model.view_state import ViewState
 from gradsim.app.views.themes import THEMES
 
 
@@ -27,6 +28,7 @@ class Menus:
     view: QMenu
     theme_actions: dict[str, QAction]
     show_map: QAction
+    first_step: QAction
     lesson_actions: dict[str, QAction]
     open_lesson: QAction
     compare_with: QAction
@@ -37,10 +39,10 @@ def build_menus(
     window: QMainWindow,
     lecture: LectureCommands,
     player: LessonPlayer,
+    state: ViewState,
     *,
     presentation: QAction,
     settings_panel: QAction,
-    on_theme: Callable[[str], None],
     on_map: Callable[[bool], None],
 ) -> Menus:
     """View, Lesson and Compare menus (after File and Data)."""
@@ -55,12 +57,18 @@ def build_menus(
     show_map = window_action(window, "Order-to-chaos map", None, ["Ctrl+M"], tip, view)
     show_map.setCheckable(True)
     show_map.toggled.connect(on_map)
+    tip = "The layer profile also shows the measured step 0: where the theory should hold"
+    first_step = window_action(window, "Step 0 in the layer profile", None, ["Ctrl+0"], tip, view)
+    first_step.setCheckable(True)
+    first_step.setChecked(state.view.first_step)
+    first_step.toggled.connect(state.set_first_step)
+    state.changed.connect(lambda _name: first_step.setChecked(state.view.first_step))
     themes = view.addMenu("Theme")
     group = QActionGroup(window)
     theme_actions: dict[str, QAction] = {}
     for name in THEMES:
         tip = "Dark: for dim lecture halls (the default)" if name == "dark" else "Light: for print"
-        action = window_action(window, name.capitalize(), partial(on_theme, name), tip=tip)
+        action = window_action(window, name.capitalize(), partial(state.set_theme, name), tip=tip)
         action.setCheckable(True)
         themes.addAction(action)
         group.addAction(action)
@@ -92,7 +100,9 @@ def build_menus(
     tip = "Leave the comparison"
     stop = window_action(window, "Back to a single run", lecture.stop_comparison, tip=tip)
     compare.addAction(stop)
-    return Menus(view, theme_actions, show_map, lesson_actions, open_lesson, compare_with, stop)
+    return Menus(
+        view, theme_actions, show_map, first_step, lesson_actions, open_lesson, compare_with, stop
+    )
 
 
 def build_file_menus(window: QMainWindow, files: FileCommands) -> dict[str, QAction]:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from gradsim.app.inputs.actions import window_action
 from gradsim.app.model.view_state import ViewState
 from gradsim.engine.presets import Preset
-from gradsim.engine.stats import STAT_DESCRIPTIONS, STAT_NAMES
+from gradsim.engine.stats import FRACTION_STATS, STAT_DESCRIPTIONS, STAT_NAMES, STAT_TITLES
 
 SPEEDS: tuple[tuple[str, float], ...] = (
     ("1 step/s", 1.0),
@@ -91,10 +91,12 @@ class Toolbar(QObject):
         self.bar.addWidget(self.presets_button)
         self.bar.addSeparator()
 
-        self.metric = self._combo("Show", list(STAT_NAMES), "Statistic shown in the heatmap")
-        for i, name in enumerate(STAT_NAMES):
-            self.metric.setItemData(i, STAT_DESCRIPTIONS[name], Qt.ItemDataRole.ToolTipRole)
-        self.metric.currentTextChanged.connect(state.set_metric)
+        titles = [STAT_TITLES[name] for name in STAT_NAMES]
+        self.metric = self._combo("Show", titles, "Statistic shown in the heatmap")
+        for i, name in enumerate(STAT_NAMES):  # the code name, as in exports, in the tooltip
+            tip = f"{STAT_DESCRIPTIONS[name]} ({name} in exports)"
+            self.metric.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+        self.metric.currentIndexChanged.connect(lambda i: state.set_metric(STAT_NAMES[i]))
 
         self.window = self._combo(
             "Window", [label for label, _ in WINDOWS], "How many recent steps the heatmap shows"
@@ -144,7 +146,10 @@ class Toolbar(QObject):
         if name == "speed":
             self._select(self.speed, SPEEDS, view.speed)
         elif name == "metric":
-            self.metric.setCurrentText(view.metric)
+            self.metric.setCurrentIndex(STAT_NAMES.index(view.metric))
+            # A share is always drawn from 0 to 100 %: no decades to pin.
+            for widget in (self.auto_levels, self.level_low, self.level_high):
+                widget.setEnabled(view.metric not in FRACTION_STATS)
         elif name == "window":
             self._select(self.window, WINDOWS, view.window)
         elif name == "auto_levels":

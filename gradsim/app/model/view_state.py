@@ -37,6 +37,7 @@ class View:
     font_scale: float = 1.0  # presentation mode enlarges every text
     speed: float = DEFAULT_SPEED  # math.inf: as fast as possible
     shown_step: int | None = None  # None: the newest step
+    first_step: bool = False  # the layer profile also shows the measured step 0
 
 
 class ViewState(QObject):
@@ -96,6 +97,11 @@ class ViewState(QObject):
             raise ValueError(f"speed must be > 0 steps/s, got {steps_per_second}")
         self._update(replace(self._view, speed=float(steps_per_second)), "speed")
 
+    def set_first_step(self, on: bool) -> None:
+        """Show the measured step 0 beside the shown step in the layer profile (where the
+        theory, which is about the initial weights, should hold)."""
+        self._update(replace(self._view, first_step=bool(on)), "first_step")
+
     def show_step(self, step: int | None) -> None:
         """Show a recorded step (None: follow the newest)."""
         shown = None if step is None else int(step)
@@ -118,6 +124,7 @@ class ViewState(QObject):
             "theme": self.set_theme,
             "speed": self.set_speed,
             "auto_levels": self.set_auto_levels,
+            "first_step": self.set_first_step,
         }
         for name, setter in setters.items():
             with contextlib.suppress(TypeError, ValueError):

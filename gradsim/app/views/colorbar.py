@@ -42,8 +42,31 @@ class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):
         self.bar.setPixmap(QtGui.QPixmap.fromImage(image))
         for key in ("left", "right", "top", "bottom"):  # the bar's frame
             no_si_prefix(self.getAxis(key))  # no label rewrite on resizes
+        self._shown: tuple[object, ...] | None = None
 
-    def show_decades(self, lo: float, hi: float) -> None:
+    def show_scale(
+        self,
+        lo: float,
+        hi: float,
+        fraction: bool = False,
+        beyond: tuple[bool, bool] = (False, False),
+    ) -> None:
+        """Decades from ``lo`` to ``hi`` (a linear 0-100 % scale for a ``fraction``). Where
+        values lie ``beyond`` the bottom or top (and are drawn in the end colour), the end's
+        label says so: "≤ 10⁻³", "≥ 10³⁰"."""
+        state = (lo, hi, fraction, beyond)
+        if state == self._shown:
+            return
+        self._shown = state
+        if fraction:
+            self.setLevels((0.0, 1.0))
+            self.axis.setTicks([[(v / 4, f"{25 * v} %") for v in range(5)], []])
+        else:
+            self.show_decades(lo, hi, beyond)
+
+    def show_decades(
+        self, lo: float, hi: float, beyond: tuple[bool, bool] = (False, False)
+    ) -> None:
         """Show [lo, hi] (log10 units), labelled at whole decades with minor decade ticks."""
         self.setLevels((lo, hi))
         major = decade_ticks(lo, hi)
@@ -51,6 +74,11 @@ class DecadeColorBar(pg.ColorBarItem, _MenuFreePlotItem):
         minor = [float(v) for v in range(math.ceil(lo), math.floor(hi) + 1)] if step > 1 else []
         if len(minor) > MAX_MINOR_TICKS:
             minor = []
+        labels = {v: decade_label(v) for v in major}
+        for end, sign, past in ((lo, "≤ ", beyond[0]), (hi, "≥ ", beyond[1])):
+            if past:
+                labels = {v: t for v, t in labels.items() if abs(v - end) >= 0.5 * (hi - lo) / 8}
+                labels[end] = sign + decade_label(end)
         self.axis.setTicks(
-            [[(v, decade_label(v)) for v in major], [(v, "") for v in minor if v not in major]]
+            [sorted(labels.items()), [(v, "") for v in minor if v not in labels]]
         )

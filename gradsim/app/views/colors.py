@@ -61,12 +61,14 @@ def to_hex(rgba: tuple[int, ...]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgba[:3])
 
 
-def special_key(dark: bool) -> str:
-    """HTML key of the two special colours (a white square vanishes on a light background:
-    its outline stands in for it there)."""
-    zero = f"<span style='color:{to_hex(ZERO_RGBA)}'>■</span>" if dark else "□"
-    over = f"<span style='color:{to_hex(NONFINITE_RGBA)}'>■</span>"
-    return f"{zero} 0 (underflow)&nbsp;&nbsp;&nbsp;{over} inf / nan (overflow)"
+def special_key(underflow: tuple[int, ...] | None, n_a: bool = False) -> str:
+    """HTML key of the special colours: exact zeros in the theme's ``underflow`` colour (None:
+    zero is an ordinary value, as for fractions), inf/nan, and blank "n/a" cells if any."""
+    gap = "&nbsp;&nbsp;&nbsp;"
+    swatch = "<span style='color:{}'>■</span> "
+    zero = swatch.format(to_hex(underflow)) + f"0 (underflow){gap}" if underflow else ""
+    over = swatch.format(to_hex(NONFINITE_RGBA)) + "inf / nan (overflow)"
+    return zero + over + (f"{gap}blank: n/a (no activation function)" if n_a else "")
 
 
 # Fallback levels (decades) before any finite value has been seen.
@@ -92,9 +94,14 @@ def colorize_log(
 
 
 def colorize_log_packed(
-    logv: ArrayLike, lo: float, hi: float, lut: NDArray[np.uint8]
+    logv: ArrayLike,
+    lo: float,
+    hi: float,
+    lut: NDArray[np.uint8],
+    underflow: tuple[int, int, int, int] = ZERO_RGBA,
 ) -> NDArray[np.uint32]:
-    """Like colorize_log, but each RGBA pixel packed in one uint32 (same memory layout).
+    """Like colorize_log, but each RGBA pixel packed in one uint32 (same memory layout), and
+    exact zeros (-inf) in the ``underflow`` colour (the theme's).
 
     Packed pixels transpose at a quarter of the cost of (..., 4) bytes. The LUT is extended
     by the two special colours and read as uint32, so the whole image is one gather.
@@ -102,7 +109,7 @@ def colorize_log_packed(
     n = len(lut)
     table = np.empty((n + 2, 4), dtype=np.uint8)
     table[:n] = lut
-    table[n] = ZERO_RGBA
+    table[n] = underflow
     table[n + 1] = NONFINITE_RGBA
     table32 = table.view(np.uint32).reshape(n + 2)
     if not hi > lo:  # degenerate levels: keep the mapping defined
@@ -148,8 +155,11 @@ def decade_ticks(lo: float, hi: float, max_ticks: int = 8) -> list[float]:
     return [float(v) for v in range(int(first), math.floor(hi) + 1, step)]
 
 
-def format_value(value: float) -> str:
-    """Readout text: 3 significant digits, or the name of the special case."""
+def format_value(value: float, fraction: bool = False) -> str:
+    """Readout text: 3 significant digits (a fraction as a percentage), or the name of the
+    special case."""
+    if fraction and math.isfinite(value):
+        return f"{value:.0%}"
     if value == 0.0:
         return "0 (underflow)"
     if math.isnan(value):

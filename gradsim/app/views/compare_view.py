@@ -30,6 +30,7 @@ from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
 from gradsim.app.views.themes import DEFAULT_THEME, Styled, Theme
+from gradsim.engine.stats import STAT_SHORT, stat_applies
 
 LOSS_MIN_HEIGHT = 180  # pixels at font scale 1
 
@@ -44,9 +45,11 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
         self.addItem(self.bar, row=0, col=0)
         self.set_theme(DEFAULT_THEME)
 
-    def set_levels(self, lo: float, hi: float) -> None:
-        """Show [lo, hi] decades, labelled at whole decades (as HeatmapView's own bar)."""
-        self.bar.show_decades(lo, hi)
+    def set_levels(
+        self, lo: float, hi: float, fraction: bool, beyond: tuple[bool, bool]
+    ) -> None:
+        """Show [lo, hi] decades (or a 0-100 % fraction), as HeatmapView's own bar."""
+        self.bar.show_scale(lo, hi, fraction, beyond)
 
     def set_text(self, metric: str, font_scale: float) -> None:
         """The metric named on the axis, and the text size."""
@@ -71,7 +74,7 @@ class SharedColorBar(pg.GraphicsLayoutWidget):
     def _restyle(self) -> None:
         # A fixed axis width for the widest tick: auto-sized colour bar axes crashed at exit
         # (see heatmap.py). The key under the grid says the scale is shared.
-        label = self._metric or "value"  # short: it must fit the bar's height at any size
+        label = STAT_SHORT.get(self._metric, self._metric or "value")  # fits the bar's height
         scale = self._font_scale
         parts.style_axis(self.bar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=self._theme)
         self.setFixedWidth(int(self.bar.axis.minimumWidth()) + 22 + 16)
@@ -104,8 +107,8 @@ class CompareView(QtWidgets.QWidget):
         grid.setSpacing(6)
         rows, cols = (2, 2) if len(labels) == 4 else (1, len(labels))  # 2, 3: one row
         for i in range(len(labels)):
-            # Titles have their own grid row: a long label wraps (it never widens the window)
-            # and the heatmaps of a row still line up.
+            # Titles have their own grid row, two lines tall: a long label wraps (it never
+            # widens the window) and the heatmaps of a row still line up.
             title = QtWidgets.QLabel()
             title.setTextFormat(QtCore.Qt.TextFormat.RichText)
             title.setWordWrap(True)
@@ -128,23 +131,27 @@ class CompareView(QtWidgets.QWidget):
         self.key.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.key, 2 * rows, 0, 1, cols + 1)
         self.loss_plot = LossPlot(labels, theme)
-        self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
+        if rows == 1:
+            self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
 
-        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        # The heatmaps are the point. In one row, the loss gets a quarter of the height below
+        # them; under a 2 x 2 grid it goes to the right (a third of the width), or the
+        # heatmaps would be too flat to read at a projector's font sizes.
+        along = QtCore.Qt.Orientation
+        splitter = QtWidgets.QSplitter(along.Vertical if rows == 1 else along.Horizontal)
         splitter.addWidget(grid_widget)
         splitter.addWidget(self.loss_plot)
-        # The heatmaps are the point: the loss gets a quarter of the height (a fifth under a
-        # 2 x 2 grid, whose heatmaps would otherwise be too flat to read).
-        share = 3 if rows == 1 else 4
+        share = 3 if rows == 1 else 2
         splitter.setStretchFactor(0, share)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([1000 * share, 1000])
+        self._loss_below = rows == 1
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
         self.setAutoFillBackground(True)
         self.set_theme(theme)
-        self.color_bar.set_levels(*self.heatmaps[0].levels())
+        self.color_bar.set_levels(*self.heatmaps[0].levels(), False, (False, False))
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self, session: RunSession, state: ViewState) -> None:
@@ -155,16 +162,28 @@ class CompareView(QtWidgets.QWidget):
             self.loss_plot.clear()
             for heatmap, config in zip(self.heatmaps, session.configs, strict=True):
                 heatmap.clear(config.depth)
-        if view.metric != self._metric:
+        new_metric = view.metric != self._metric
+        if new_metric:
             self._metric = view.metric
             self.color_bar.set_text(view.metric, self._font_scale)
-        for heatmap, history in zip(self.heatmaps, session.histories, strict=True):
+        runs = zip(self.heatmaps, session.histories, session.configs, strict=True)
+        for heatmap, history, config in runs:
             heatmap.set_metric(view.metric)
             heatmap.set_window(view.window)
+            heatmap.set_not_applicable(~stat_applies(view.metric, config.depth, config.activation))
             heatmap.set_data(*history.window(view.metric, view.window))
         key = (session.generation, view.metric, view.window)
-        self.color_bar.set_levels(*self._levels.apply(self.heatmaps, state, key))
-        self.loss_plot.set_runs([(h.steps, h.loss) for h in session.histories])
+        stops = [history.diverged_at for history in session.histories]
+        if new_metric:
+            self._write_key()  # zeros are ordinary for a fraction; n/a layers differ
+        levels = self._levels.apply(self.heatmaps, state, key, stops)
+        past = [heatmap.beyond() for heatmap in self.heatmaps]
+        beyond = (any(p[0] for p in past), any(p[1] for p in past))
+        self.color_bar.set_levels(*levels, self.heatmaps[0].is_fraction(), beyond)
+        self.loss_plot.set_runs(
+            [(h.steps, h.loss) for h in session.histories],
+            diverged=[h.diverged_at is not None for h in session.histories],
+        )
         for i, (note, tip) in enumerate(run_notes(session)):
             if note != self._notes[i]:
                 self._notes[i] = note
@@ -191,7 +210,8 @@ class CompareView(QtWidgets.QWidget):
         views: list[Styled] = [*self.heatmaps, self.loss_plot]
         for view in views:
             view.set_font_scale(scale)
-        self.loss_plot.setMinimumHeight(round(LOSS_MIN_HEIGHT * scale))  # room for its ticks
+        if self._loss_below:  # room for its ticks
+            self.loss_plot.setMinimumHeight(round(LOSS_MIN_HEIGHT * scale))
         self.color_bar.set_text(self._metric, scale)
         for i in range(len(self.titles)):
             self._write_title(i)
@@ -217,9 +237,10 @@ class CompareView(QtWidgets.QWidget):
             f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
             f" font-size: {size:.1f}pt; padding: 0px 4px; }}"
         )
-        self.key.setText(
-            special_key(theme.is_dark) + "&nbsp;&nbsp;&nbsp;one colour scale for every run"
-        )
+        heatmap = self.heatmaps[0]
+        underflow = None if heatmap.is_fraction() else theme.underflow
+        n_a = any(h.not_applicable() is not None for h in self.heatmaps)
+        self.key.setText(special_key(underflow, n_a) + "&nbsp;&nbsp;&nbsp;one colour scale")
 
     def _write_title(self, i: int) -> None:
         theme, size = self._theme, parts.BASE_LABEL_PT * 1.15 * self._font_scale
@@ -230,6 +251,11 @@ class CompareView(QtWidgets.QWidget):
         swatch = f"<span style='color:{to_hex(theme.series[i % len(theme.series)])}'>■</span>"
         note = f"&nbsp;&nbsp; {self._notes[i]}" if self._notes[i] else ""
         self.titles[i].setText(f"{swatch} <b>{escape(self._labels[i])}</b>{note}")
+        # Two lines for every heading, whatever it says: the heatmaps of a row keep lining up
+        # when one run's note grows ("diverged at step 1").
+        font = QtGui.QFont()
+        font.setPointSizeF(size)
+        self.titles[i].setFixedHeight(2 * QtGui.QFontMetrics(font).lineSpacing() + 6)
 
     # -- the colour bar spans the plot areas, top row to bottom row ------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
@@ -263,7 +289,8 @@ def run_notes(session: RunSession) -> list[tuple[str, str]]:
     notes = []
     for i, (history, error) in enumerate(zip(session.histories, session.errors, strict=True)):
         if error:
-            notes.append((overflow_note(error, keep_together=False), error))
+            short = error if len(error) <= 60 else error[:57].rstrip() + "…"
+            notes.append((overflow_note(short, keep_together=False), error))
         elif history.diverged_at is not None:
             reason = f"Training stopped: {history.divergence_reason}."
             notes.append((overflow_note(f"diverged at step {history.diverged_at}"), reason))

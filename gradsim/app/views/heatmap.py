@@ -36,6 +36,7 @@ from gradsim.app.views.plot_parts import (
     style_axis,
 )
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
+from gradsim.engine.stats import FRACTION_STATS, STAT_SHORT, STAT_TITLES
 
 EMPTY_STEPS = 100  # steps the empty axes show when the whole run is shown
 HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
@@ -71,6 +72,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._window: int | None = None
         self._levels = DEFAULT_LEVELS  # decades: the view that holds the heatmap sets them
         self._metric = ""
+        self._fraction = False  # the statistic is a share in [0, 1]: a linear colour scale
+        self._n_a: np.ndarray | None = None  # layers where the statistic does not apply
         self._font_scale = 1.0
         self._steps = np.empty(0, dtype=np.int64)
         self._values = np.empty((0, 0))
@@ -115,15 +118,29 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._vb.sigXRangeChanged.connect(self._on_view_changed)
         self._vb.sigStateChanged.connect(self._on_view_changed)
         self._apply_fonts()
-        self._cbar.show_decades(*self._levels)
+        self._cbar.show_scale(*self._levels, self._fraction)
 
     # --- public API ---------------------------------------------------------------------------
 
     def set_metric(self, name: str) -> None:
-        """Name the metric shown (in the title, the colour bar and the hover readout)."""
+        """The statistic shown: named in the title, the colour bar and the hover readout; a
+        fraction (``FRACTION_STATS``) is coloured on a linear 0-1 scale, the rest by decade."""
         if name != self._metric:
             self._metric = name
+            self._fraction = name in FRACTION_STATS
             self._apply_fonts()  # rewrites the labels, which carry the name
+            self._render()
+
+    def set_not_applicable(self, layers: np.ndarray | None) -> None:
+        """Layers (a bool per layer, True: n/a) where the statistic means nothing: drawn
+        blank and read out as "n/a", never as a value (or an underflow)."""
+        mask = None if layers is None or not np.any(layers) else np.asarray(layers, dtype=bool)
+        old = self._n_a
+        same = mask is None or old is None or np.array_equal(mask, old)
+        if (mask is None) != (old is None) or not same:
+            self._n_a = mask
+            self._apply_fonts()  # the key names "n/a" only when there is some
+            self._render()
 
     def set_data(self, steps: np.ndarray, values: np.ndarray) -> None:
         """Show ``values`` (n, L) recorded at ``steps`` (n,), strictly increasing; n == 0 clears.
@@ -185,16 +202,39 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             raise ValueError(f"need lo < hi, got {lo}, {hi}")
         if (lo, hi) != self._levels:
             self._levels = (float(lo), float(hi))
-            self._cbar.show_decades(lo, hi)
             self._recolor()
+        self._cbar.show_scale(lo, hi, self._fraction, self.beyond())
+
+    def beyond(self) -> tuple[bool, bool]:
+        """Whether drawn values lie below and above the colour levels (drawn in the end
+        colours: the colour bar's end labels say "≤" and "≥")."""
+        low, high = self._extent
+        return low < self._levels[0] - 1e-9, high > self._levels[1] + 1e-9
 
     def levels(self) -> tuple[float, float]:
         """Current colour levels in decades (lo, hi)."""
         return self._levels
 
-    def drawn_extent(self) -> tuple[float, float]:
-        """(min, max) of the finite log10 values drawn; (inf, -inf) when there are none."""
+    def drawn_extent(self, before: int | None = None) -> tuple[float, float]:
+        """(min, max) of the finite values drawn (log10 but for a fraction), in the columns
+        of steps before ``before`` if given (and if there are any); (inf, -inf): none."""
+        if before is not None and self._log.size:
+            keep = self._col_steps < before
+            if keep.any() and not keep.all():
+                cells = self._log[keep]
+                finite = np.isfinite(cells)
+                return (
+                    float(np.min(cells, where=finite, initial=np.inf)),
+                    float(np.max(cells, where=finite, initial=-np.inf)),
+                )
         return self._extent
+
+    def is_fraction(self) -> bool:
+        return self._fraction
+
+    def not_applicable(self) -> np.ndarray | None:
+        """The layers drawn as n/a (None: none)."""
+        return self._n_a
 
     def follow(self) -> None:
         """Go back to following the newest data (undoes the user's zoom and pan)."""
@@ -307,7 +347,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         # Work in (columns, layers), the order of the gathered rows; only the packed RGBA
         # image (4 bytes a cell) is transposed into the row-major (layers, columns) image.
         self._grid = self._values[index]
-        self._log = log_values(self._grid)
+        self._log = self._grid.astype(np.float64) if self._fraction else log_values(self._grid)
+        if self._n_a is not None and self._n_a.size == layers:
+            self._log[:, self._n_a] = -np.inf  # coloured over with blank below, never counted
         finite = np.isfinite(self._log)
         self._extent = (
             float(np.min(self._log, where=finite, initial=np.inf)),
@@ -323,7 +365,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     def _recolor(self) -> None:
         if self._log.size == 0:
             return
-        packed = colorize_log_packed(self._log, *self._levels, VIRIDIS_LUT)
+        packed = colorize_log_packed(self._log, *self._levels, VIRIDIS_LUT, self._theme.underflow)
+        if self._n_a is not None and self._n_a.size == packed.shape[1]:
+            packed[:, self._n_a] = 0  # transparent: the background shows, "blank: n/a"
         rows = np.ascontiguousarray(packed.T)
         self._rgba = rows.view(np.uint8).reshape((*rows.shape, 4))
         self._image.setImage(self._rgba, autoLevels=False)
@@ -331,6 +375,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     def _mark_specials(self, finite: np.ndarray) -> None:
         """Note in the title the first drawn step with an overflow and with an exact zero."""
         zero_cells = self._log == -np.inf
+        if self._n_a is not None and self._n_a.size == zero_cells.shape[1]:
+            zero_cells[:, self._n_a] = False  # blank, not underflow
         overflow = np.flatnonzero((~finite & ~zero_cells).any(axis=1))
         notes = []
         if overflow.size:
@@ -363,18 +409,19 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         # Fixed width (widest tick "10⁻³⁰⁰"), never setWidth(None): an auto-sized colour bar
         # axis made the process segfault at interpreter exit about one time in three
         # (PySide6 6.11, pyqtgraph 0.14). ColorBarItem's own 45 px clips the labels.
-        label = f"{self._metric or 'value'} (log scale)"
+        label = STAT_SHORT.get(self._metric, self._metric or "value")
         style_axis(self._cbar.axis, label, scale, widest_tick="10⁻³⁰⁰", theme=theme)
         no_si_prefix(self._cbar.axis)
         self._legend.setText(
-            special_key(theme.is_dark),
+            special_key(None if self._fraction else theme.underflow, self._n_a is not None),
             color=theme.foreground,
             size=f"{BASE_TICK_PT * self._font_scale}pt",
         )
         self._show_title()
 
     def _show_title(self) -> None:
-        text = f"<b>{self._metric}</b> per layer and step" if self._metric else ""
+        title = STAT_TITLES.get(self._metric, self._metric)
+        text = f"<b>{title}</b> per layer and step" if self._metric else ""
         if self._compact:
             text = ""  # the grid's titles and shared colour bar say it
         text = (text + self._notes) or " "
@@ -409,9 +456,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             self._show_title()
             return
         step, layer, value = hit
-        self._set_readout(
-            f"step {step}, layer {layer}: {self._metric or 'value'} = {format_value(value)}"
-        )
+        n_a = self._n_a is not None and layer <= self._n_a.size and self._n_a[layer - 1]
+        shown = "n/a" if n_a else format_value(value, self._fraction)
+        name = STAT_SHORT.get(self._metric, self._metric or "value")
+        self._set_readout(f"step {step}, layer {layer}: {name} = {shown}")
 
     def _on_mouse_clicked(self, event: MouseClickEvent) -> None:
         if event.double() and self._vb.sceneBoundingRect().contains(event.scenePos()):

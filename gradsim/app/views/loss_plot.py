@@ -78,11 +78,15 @@ class LossPlot(BasePlot):
         self.set_theme(theme)  # BasePlot's: it calls _apply_theme for the run colours
         self.clear()
 
-    def set_runs(self, series: Sequence[Series]) -> None:
-        """Plot each run's (steps, loss); 0/inf/nan are dropped and reported."""
+    def set_runs(self, series: Sequence[Series], diverged: Sequence[bool] = ()) -> None:
+        """Plot each run's (steps, loss); 0/inf/nan are dropped and reported. The loss axis
+        spans the runs that have not ``diverged`` (all of them if every one has): one run
+        blowing up to 10²⁰⁰ must not flatten the others' falling loss into a line."""
         if len(series) != len(self.curves):
             raise ValueError(f"expected {len(self.curves)} runs, got {len(series)}")
         arrays = tuple(np.array(a, dtype=np.float64) for pair in series for a in pair)
+        healthy = [not d for d in diverged] if any(not d for d in diverged) else []
+        arrays += (np.array(healthy, dtype=np.float64),)
         if _same(self._shown, arrays):
             return  # nothing new (e.g. paused): no work, no repaint
         self._shown = arrays
@@ -106,7 +110,8 @@ class LossPlot(BasePlot):
                 if (text := _label(line)) is not None:  # it reformats only when it moves
                     text.valueChanged()
             xs += [steps[ok], steps[bad[:1]]]
-            ys.append(loss[ok])
+            if not healthy or healthy[i]:
+                ys.append(loss[ok])
             zeros += int(np.count_nonzero(np.isfinite(loss) & ~ok))
         # A comparison's plot has no title unless it has news: height is scarce there.
         quiet = "" if self._run_labels else "loss"

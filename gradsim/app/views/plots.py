@@ -38,6 +38,7 @@ from gradsim.app.views.plot_parts import (
     style_axis,
 )
 from gradsim.app.views.themes import DEFAULT_THEME, Theme
+from gradsim.engine.stats import FRACTION_STATS, STAT_SHORT
 
 # What an empty plot shows (a new run, before its first step): no trace of the last run.
 EMPTY_STEP_RANGE = (-0.5, 100.0)
@@ -148,6 +149,8 @@ class ProfilePlot(BasePlot):
         self._add(self.measured_curve)
         self.theory_curve = pg.PlotDataItem()
         self._add(self.theory_curve)
+        self.first_curve = pg.PlotDataItem()  # the measured step 0: what the theory predicts
+        self._add(self.first_curve)
         # Zeros and overflows cannot sit on a log axis: markers one decade beyond the finite
         # data, pointing out of the plot (down = underflow, up = overflow).
         self.zero_markers = pg.PlotDataItem(
@@ -180,53 +183,62 @@ class ProfilePlot(BasePlot):
         theory_label: str = "theory",
         step: int | None = None,
         note: str = "",
+        first: np.ndarray | None = None,
+        applies: np.ndarray | None = None,
     ) -> None:
-        """Show ``values`` (L,) of ``metric`` at ``step``; ``theory`` (L,) is drawn dashed when
-        given; ``note`` (e.g. why this step stands in for a later one) ends the legend: a
-        title is never longer than "metric by layer, step N", or it would widen the plot."""
+        """Show ``values`` (L,) of ``metric`` at ``step``; ``theory`` (L,) is drawn dashed and
+        ``first`` (the measured step 0) dotted, when given; layers not in ``applies`` are left
+        out (the statistic means nothing there). ``note`` (e.g. why this step stands in for a
+        later one) ends the legend: a title never outgrows "metric by layer, step N", or it
+        would widen the plot. A fraction is drawn on a linear 0-1 axis, the rest on a log axis."""
         values = np.array(values, dtype=np.float64).ravel()  # copies: kept to spot repeats
-        if theory is not None:
-            theory = np.array(theory, dtype=np.float64).ravel()
+        theory, first = (None if a is None else np.array(a, dtype=np.float64).ravel()
+                         for a in (theory, first))  # fmt: skip
+        mask = np.ones(values.size, dtype=bool) if applies is None else np.array(applies, bool)
         label = theory_label if theory is not None else None
-        shown = (values, theory, metric, label, step, note)
+        shown = (values, theory, first, mask, metric, label, step, note)
         if _same(self._shown, shown):
             return  # nothing new: no work, no repaint
         self._shown = shown
+        fraction = metric in FRACTION_STATS
+        self._set_metric(metric or "value", fraction)
         layers = np.arange(1, values.size + 1, dtype=np.float64)
-        ok = _positive_finite(values)
+
+        def drawable(v: np.ndarray) -> np.ndarray:
+            can = np.isfinite(v) if fraction else _positive_finite(v)
+            return can & mask[: v.size]
+
+        ok = drawable(values)
         self.measured_curve.setData(layers[ok], values[ok])
-        drawn_values = [values[ok]]
-        if theory is not None:
-            t_ok = _positive_finite(theory)
-            t_layers = np.arange(1, theory.size + 1, dtype=np.float64)
-            self.theory_curve.setData(t_layers[t_ok], theory[t_ok])
-            drawn_values.append(theory[t_ok])
-        else:
-            self.theory_curve.setData(np.empty(0), np.empty(0))
-        finite = np.concatenate(drawn_values)
-        low = finite.min() / 10 if finite.size else 0.1
-        high = finite.max() * 10 if finite.size else 10.0
-        zero = values == 0
-        overflow = ~np.isfinite(values)
+        drawn = [values[ok]]
+        for curve, line in ((self.theory_curve, theory), (self.first_curve, first)):
+            if line is None:
+                curve.setData([], [])
+                continue
+            line_ok = drawable(line)
+            curve.setData(layers[: line.size][line_ok], line[line_ok])
+            drawn.append(line[line_ok])
+        finite = np.concatenate(drawn)
+        low = finite.min() / 10 if finite.size and not fraction else 0.1
+        high = finite.max() * 10 if finite.size and not fraction else 10.0
+        zero = (values == 0) & mask & (not fraction)  # a zero share is no underflow
+        overflow = ~np.isfinite(values) & mask
         self.zero_markers.setData(layers[zero], np.full(int(zero.sum()), low))
         self.overflow_markers.setData(layers[overflow], np.full(int(overflow.sum()), high))
-        self._update_legend(label, int(zero.sum()), int(overflow.sum()), note)
-        self._set_metric(metric or "value")
-        self._set_title(
-            f"{metric or 'value'} by layer" + (f", step {step}" if step is not None else "")
-        )
+        self._update_legend(label, int(zero.sum()), int(overflow.sum()), note, first is not None)
+        name = STAT_SHORT.get(metric, metric or "value")
+        self._set_title(f"{name} by layer" + (f", step {step}" if step is not None else ""))
         # The view: every layer drawn, and a value range (markers included) that holds still.
-        drawn = np.flatnonzero(ok | zero | overflow) + 1
-        if theory is not None:
-            drawn = np.concatenate([drawn, np.flatnonzero(t_ok) + 1])
-        vb = self.plotItem.vb
-        layer_range = _padded(drawn, vb.width())
-        lo, hi = _log_extent(finite)
-        if zero.any():
-            lo = min(lo, math.log10(low))
-        if overflow.any():
-            hi = max(hi, math.log10(high))
-        self._anchor.set_bounds(layer_range, self._value_range.update(lo, hi))
+        layer_range = _padded(np.flatnonzero(mask) + 1, self.plotItem.vb.width())
+        if fraction:
+            self._anchor.set_bounds(layer_range, (-0.05, 1.05))
+        else:
+            lo, hi = _log_extent(finite)
+            if zero.any():
+                lo = min(lo, math.log10(low))
+            if overflow.any():
+                hi = max(hi, math.log10(high))
+            self._anchor.set_bounds(layer_range, self._value_range.update(lo, hi))
         settle_range(self.plotItem.vb)
 
     def clear(self, layers: int | None = None) -> None:
@@ -235,11 +247,11 @@ class ProfilePlot(BasePlot):
         if layers is not None:
             self._empty_layers = max(1, int(layers))
         self._shown = None
-        for item in (self.measured_curve, self.theory_curve):
+        for item in (self.measured_curve, self.theory_curve, self.first_curve):
             item.setData([], [])
         for item in (self.zero_markers, self.overflow_markers):
             item.setData([], [])
-        self._update_legend(None, 0, 0, "")
+        self._update_legend(None, 0, 0, "", False)
         self._set_title("")
         self._value_range.reset()
         self._anchor.set_bounds((0.5, self._empty_layers + 0.5), EMPTY_DECADES)
@@ -261,38 +273,46 @@ class ProfilePlot(BasePlot):
         self.measured_curve.setSymbolSize(7 * theme.line_width / 2)
         dash = QtCore.Qt.PenStyle.DashLine
         self.theory_curve.setPen(pg.mkPen(theme.theory, width=theme.line_width * 1.25, style=dash))
+        dots = QtCore.Qt.PenStyle.DotLine
+        self.first_curve.setPen(pg.mkPen(theme.measured, width=theme.line_width, style=dots))
         # White "zero" markers need an outline to show on a light background.
         self.zero_markers.setSymbolPen(None if theme.is_dark else pg.mkPen(theme.foreground))
         if hasattr(self, "_last_legend"):
             self._legend_state = None
             self._update_legend(*self._last_legend)
 
-    def _set_metric(self, name: str) -> None:
+    def _set_metric(self, name: str, fraction: bool = False) -> None:
         if name != self._metric:
             self._metric = name
             self._value_range.reset()  # another metric: fit its values afresh
-            self.set_axis_labels("layer (1 = input)", name)
+            self.plotItem.setLogMode(x=False, y=not fraction)
+            self.set_axis_labels("layer (1 = input)", STAT_SHORT.get(name, name))
 
-    def _update_legend(self, theory: str | None, zeros: int, overflows: int, note: str) -> None:
-        """Rewrite the legend only when it changes: two short lines, so it never sets the
+    def _update_legend(
+        self, theory: str | None, zeros: int, overflows: int, note: str, first: bool
+    ) -> None:
+        """Rewrite the legend only when it changes: three short lines, so it never sets the
         plot's width."""
-        self._last_legend = (theory, zeros, overflows, note)
+        self._last_legend = (theory, zeros, overflows, note, first)
         if self._legend_state == self._last_legend:
             return
         self._legend_state = self._last_legend
-        lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], []]
+        lines: list[list[tuple[str, str]]] = [[("—●—", "measured")], [], []]
         colors: list[tuple[int, ...]] = [self._theme.measured]
+        if first:
+            lines[0].append(("·····", "step 0"))
+            colors.append(self._theme.measured)
         if theory is not None:
-            lines[0].append(("- - -", theory))
+            lines[1].append(("- - -", theory))
             colors.append(self._theme.theory)
         if zeros:
-            lines[1].append(("▼", f"{_layers(zeros)} = 0 (underflow)"))
+            lines[2].append(("▼", f"{_layers(zeros)} = 0 (underflow)"))
             colors.append(ZERO_RGBA)
         if overflows:
-            lines[1].append(("▲", f"{_layers(overflows)} inf/nan (overflow)"))
+            lines[2].append(("▲", f"{_layers(overflows)} inf/nan (overflow)"))
             colors.append(NONFINITE_RGBA)
         if note:
-            lines[1].append(("▲", note))
+            lines[2].append(("▲", note))
             colors.append(NONFINITE_RGBA)
         entries = [entry for line in lines for entry in line]
         self._legend_entries = [text for _, text in entries]

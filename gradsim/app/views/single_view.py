@@ -21,6 +21,8 @@ from gradsim.app.views.plots import ProfilePlot
 from gradsim.app.views.themes import Styled, Theme
 from gradsim.app.views.theory_readout import TheoryReadout
 from gradsim.engine.config import Config
+from gradsim.engine.recording import Recorder
+from gradsim.engine.stats import stat_applies
 
 if TYPE_CHECKING:  # the theory and the map load on first use, after the first paint
     from gradsim.app.views.theory_panel import ChaosMap
@@ -34,10 +36,14 @@ THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading th
 def theory_line(
     theory: TheoryProfile | None, metric: str, measured: np.ndarray
 ) -> tuple[np.ndarray | None, str]:
-    """The theory's prediction for ``metric`` (None where it has none) and its legend label."""
+    """The theory's prediction for ``metric`` (None where it has none) and its legend label.
+
+    The theory describes the initial weights: ``measured`` should be step 0's values (the
+    gradient profile is predicted relative to the output layer, and anchored there)."""
     if theory is None or not theory.available:
         return None, ""
-    label = "theory (exact)" if theory.exact else "theory (mean-field, at init)"
+    kind = "exact" if theory.exact else "mean field"
+    label = f"theory at initialisation ({kind})"
     if metric == "preactivation_rms":
         return theory.preactivation_rms, label
     if metric == "activation_rms":
@@ -146,8 +152,12 @@ class SingleRunView(QSplitter):
         for view in views:
             view.set_theme(theme)
             view.set_font_scale(font_scale)
-        pixels = round(10 * font_scale * 96 / 72)
-        self.tabs.tabBar().setStyleSheet(f"QTabBar {{ font-size: {pixels}px; }}")
+        pixels = round(11 * font_scale * 96 / 72)  # >= 24 px in presentation mode at 1080p
+        self.tabs.tabBar().setStyleSheet(
+            f"QTabBar {{ font-size: {pixels}px; }}"
+            f"QTabBar::tab {{ color: {theme.window_text}; background: {theme.window};"
+            f" padding: 4px 12px; }} QTabBar::tab:selected {{ color: {theme.accent}; }}"
+        )
         # Projector fonts need a wider right column for the profile's title and legend.
         share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
         total = sum(self.sizes()) or self.width()
@@ -168,18 +178,23 @@ class SingleRunView(QSplitter):
         self.set_theory(config, theory)
         self.heatmap.set_metric(view.metric)
         self.heatmap.set_window(view.window)
+        applies = stat_applies(view.metric, config.depth, config.activation)
+        self.heatmap.set_not_applicable(~applies)
         steps, values = history.window(view.metric, view.window)
         self.heatmap.set_data(steps, values)
-        self._levels.apply([self.heatmap], state, (session.generation, view.metric, view.window))
+        key = (session.generation, view.metric, view.window)
+        self._levels.apply([self.heatmap], state, key, [history.diverged_at])
         self.loss_plot.set_runs([(history.steps, history.loss)])
-        self._draw_profile(steps, values, view, theory)
+        self._draw_profile(history, steps, values, view, theory, applies)
 
     def _draw_profile(
         self,
+        history: Recorder,
         steps: np.ndarray,
         values: np.ndarray,
         view: View,
         theory: TheoryProfile | None,
+        applies: np.ndarray,
     ) -> None:
         """The shown step's values across layers (from the heatmap's rows: no copy of the
         whole history per frame). A step whose values all overflowed has no line to draw:
@@ -197,10 +212,21 @@ class SingleRunView(QSplitter):
             if usable.size:
                 note = f"step {int(steps[row])}: every layer inf/nan"
                 row = int(usable[-1])
-        line, label = theory_line(theory, view.metric, values[row])
+        # The theory is about step 0: anchored on step 0's measurement, which the view can
+        # show beside the shown step (a deviation after training is then plain to see).
+        first = self._first_row(history, view.metric)
+        line, label = theory_line(theory, view.metric, first if first is not None else values[row])
         self.profile_plot.set_profile(
-            values[row], view.metric, line, label, step=int(steps[row]), note=note
-        )
+            values[row], view.metric, line, label, step=int(steps[row]), note=note,
+            first=first if view.first_step and int(steps[row]) != 0 else None, applies=applies,
+        )  # fmt: skip
+
+    @staticmethod
+    def _first_row(history: Recorder, metric: str) -> np.ndarray | None:
+        """Step 0's values (the recorder keeps the first step, however long the run)."""
+        if not len(history) or int(history.steps[0]) != 0:
+            return None
+        return history.row(metric, 0)
 
     def export_widget(self, target: str) -> QWidget:
         """The widget pictured for an export ``target`` (the map or profile comes to the front,

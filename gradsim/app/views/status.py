@@ -86,6 +86,9 @@ def banner_text(session: RunSession) -> str | None:
     return None
 
 
+BANNER_PT = 11.0  # the caption's size: ~26 px in presentation mode at 1080 lines
+
+
 class DivergenceBanner(QLabel):
     """Hidden while all is well; one sentence when something stopped the training."""
 
@@ -93,11 +96,16 @@ class DivergenceBanner(QLabel):
         super().__init__(parent)
         self.setObjectName("banner")
         self.setWordWrap(True)
+        self.set_font_scale(1.0)
+        self.hide()
+
+    def set_font_scale(self, scale: float) -> None:
+        """Text as large as the caption's (presentation mode: readable from the back)."""
+        pixels = round(BANNER_PT * scale * 96 / 72)
         self.setStyleSheet(
             "QLabel#banner { background: #b3261e; color: white; font-weight: bold;"
-            " padding: 8px; border-radius: 4px; }"
+            f" padding: 8px; border-radius: 4px; font-size: {pixels}px; }}"
         )
-        self.hide()
 
     def show_message(self, text: str | None) -> None:
         if text:

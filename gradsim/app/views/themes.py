@@ -28,6 +28,8 @@ class Theme:
     measured: RGB  # the measured layer profile, the loss
     theory: RGB  # the theory line
     series: tuple[RGB, ...]  # one colour per run in a comparison
+    # Exact zeros (underflow): a colour viridis never uses, >= 3:1 against the background.
+    underflow: tuple[int, int, int, int] = (255, 255, 255, 255)
     line_width: float = 2.0
     projector: bool = False
 
@@ -77,6 +79,7 @@ LIGHT = Theme(
     measured=(0, 114, 178),  # blue
     theory=(213, 94, 0),  # vermillion
     series=((0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167)),
+    underflow=(112, 112, 112, 255),  # white would vanish on white: a mid grey (5:1)
 )
 THEMES: dict[str, Theme] = {DARK.name: DARK, LIGHT.name: LIGHT}
 DEFAULT_THEME = DARK

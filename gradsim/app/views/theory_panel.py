@@ -274,7 +274,7 @@ class ChaosMap(pg.GraphicsLayoutWidget):
             notes.append(f"no edge of chaos: {self._key[0]} is ordered everywhere here")
         if self._outside:
             notes.append(f"grey dot: {self._outside}")
-        self.note.setText("<br>".join(notes), color=fg, size=f"{0.85 * tick_pt}pt")
+        self.note.setText("<br>".join(notes), color=fg, size=f"{0.9 * tick_pt}pt")  # >= 24 px shown
         self._wrap_note()
 
     def _wrap_note(self) -> None:

@@ -216,15 +216,15 @@ def test_hover_shows_the_value_under_the_mouse(view, qtbot):
     scene_pos = view._vb.mapViewToScene(QPointF(5.0, 3.0))
     view.scene().sigMouseMoved.emit(scene_pos)
     qtbot.waitUntil(lambda: view.readout_text().startswith("step"), timeout=2000)
-    assert view.readout_text() == "step 5, layer 3: backprop_grad_rms = inf (overflow)"
+    assert view.readout_text() == "step 5, layer 3: gradient ∂loss/∂z (RMS) = inf (overflow)"
     values = values.copy()
     values[5, 2] = 5.0
     view.set_data(steps, values)  # new data under a resting mouse refreshes the readout
-    assert view.readout_text() == "step 5, layer 3: backprop_grad_rms = 5"
+    assert view.readout_text() == "step 5, layer 3: gradient ∂loss/∂z (RMS) = 5"
     from PySide6.QtCore import QEvent
 
     view.leaveEvent(QEvent(QEvent.Type.Leave))
-    assert view.readout_text().startswith("<b>backprop_grad_rms</b>")
+    assert view.readout_text().startswith("<b>gradient reaching the layer (RMS of ∂loss/∂z)</b>")
 
 
 def test_window_limits_the_drawn_steps(view):

@@ -88,7 +88,7 @@ def test_profile_drops_specials_from_the_line_and_marks_them(profile_plot):
     assert zx.tolist() == [3] and zy[0] < y.min()  # below the data: underflow
     ox, oy = profile_plot.overflow_markers.getData()
     assert ox.tolist() == [6, 7] and oy.min() > y.max()  # above the data: overflow
-    assert profile_plot.title() == "backprop_grad_rms by layer, step 12"
+    assert profile_plot.title() == "gradient ∂loss/∂z (RMS) by layer, step 12"
     texts = _legend_texts(profile_plot)
     assert texts[0] == "measured"
     assert "1 layer = 0 (underflow)" in texts and "2 layers inf/nan (overflow)" in texts
@@ -219,7 +219,7 @@ def test_each_profile_update_paints_once(profile_plot, qtbot):
         )
 
     assert paints_caused_by(qtbot, profile_plot, update, 1) == 1
-    assert profile_plot.title() == "backprop_grad_rms by layer, step 2"
+    assert profile_plot.title() == "gradient ∂loss/∂z (RMS) by layer, step 2"
     assert paints_caused_by(qtbot, profile_plot, update, 0) == 0  # the same profile again
 
 
