@@ -145,7 +145,21 @@ def drawn_ticks(axis) -> list[tuple[float, str]]:
         for value, text in zip(values, strings, strict=True):
             if text and lo <= value <= hi:
                 ticks.append((10.0**value if axis.logMode else value, text))
-    return [(v, s) for v, s in ticks if math.isfinite(v)]
+    drawn = _drawn_texts(axis)  # pyqtgraph skips a level whose labels would not fit
+    return [(v, s) for v, s in ticks if math.isfinite(v) and s in drawn]
+
+
+def _drawn_texts(axis) -> set[str]:
+    """The tick texts ``axis`` actually paints (``generateDrawSpecs``, as in its paint)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return {text for _, _, text in specs[2]} if specs else set()
 
 
 def wrong_ticks(window) -> list[str]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from gradsim import __version__
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
 
     # -- look ------------------------------------------------------------------------------------
     def _set_presenting(self, on: bool, scale: float) -> None:
-        self.view_state.set_font_scale(scale)
+        self.view_state.set_font_scale(scale if on else self._window_scale())
         self._apply_look()  # the projector variant of the theme, even at an unchanged scale
         self._sync_dock()
 
@@ -336,6 +336,17 @@ class MainWindow(QMainWindow):
         )
         self._settings.save_session(config, origin, self.view_state.to_dict())
         self._settings.sync()
+
+    def _window_scale(self) -> float:
+        """Outside presentation mode, texts shrink a little in a small window (a laptop's
+        1280 x 720), so that the plots keep room for their data: 1 from 1600 x 900 up."""
+        fit = min(self.width() / 1600, self.height() / 900)
+        return round(min(1.0, max(0.75, fit)) * 20) / 20
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.presentation.active:
+            self.view_state.set_font_scale(self._window_scale())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._frame_timer.stop()

@@ -206,21 +206,23 @@ def _sentence(
     log_total: float,
     ratio: float,
 ) -> str:
-    """ "per-layer gradient factor √χ ≈ 0.707 → gradient at layer 1 ≈ 1.5 × 10⁻⁵ × ..."."""
-    value = f"{symbol} = {_sig3(factor)} (exact)" if exact else f"{symbol} ≈ {_sig3(factor)}"
+    """Words first, symbols after: "each layer multiplies the gradient by about 0.707 (√χ)
+    → at layer 1 it is ≈ 1.5 × 10⁻⁵ × its size at layer 30"."""
+    how = "exactly" if exact else "about"
+    detail = symbol
     if factor_range is not None:
-        value += f" ({_sig2(factor_range[0])}–{_sig2(factor_range[1])} by layer)"
+        detail += f"; {_sig2(factor_range[0])}–{_sig2(factor_range[1])} by layer"
     depth = config.depth
     if log_total == -math.inf:
-        outcome = f"no gradient reaches layer 1 (0 × gradient at layer {depth})"
+        outcome = f"no gradient reaches layer 1 (0 × its size at layer {depth})"
     else:
-        outcome = f"gradient at layer 1 ≈ {format_ratio(log_total)} × gradient at layer {depth}"
+        outcome = f"at layer 1 it is ≈ {format_ratio(log_total)} × its size at layer {depth}"
         limit = _FLOAT_DECADES.get(config.dtype, 308)
         if abs(log_total) > limit:
             outcome += f", beyond {config.dtype}'s range"
     if ratio > 0.0 and abs(math.log10(ratio)) > math.log10(1.1):  # visible in 2 digits
         outcome += f" (incl. ×{_sig2(ratio)} from the {config.output_dim}-unit last layer)"
-    return f"per-layer gradient factor {value} → {outcome}"
+    return f"each layer multiplies the gradient by {how} {_sig3(factor)} ({detail}) → {outcome}"
 
 
 def _note(config: Config, profile: TheoryProfile, ratio: float, log_hidden: float) -> str:

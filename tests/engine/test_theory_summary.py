@@ -51,7 +51,7 @@ def test_identity_factor_is_the_exact_gain():
         assert s.exact and s.symbol == "c" and s.factor_range is None
         assert s.factor == pytest.approx(gain, rel=1e-12)
         assert profile.grad_factor[:-1] == pytest.approx(np.full(99, gain), rel=1e-12)
-        assert "c = " in s.text and "(exact)" in s.text
+        assert "by exactly" in s.text and "(c)" in s.text
 
 
 @pytest.mark.parametrize(("init", "factor"), [("he_normal", 1.0), ("xavier_normal", 0.5**0.5)])
@@ -96,7 +96,7 @@ def test_converging_tanh_reports_mean_and_range():
 )
 def test_text_shows_the_exponent(preset, exponent):
     s, _ = summary_of(get_preset(preset).config)
-    assert f"× {exponent} × gradient at layer" in s.text
+    assert f"× {exponent} × its size at layer" in s.text
     assert math.floor(s.log10_compounded) == int(exponent[2:].translate(_FROM_SUPER))
 
 

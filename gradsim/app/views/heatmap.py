@@ -29,6 +29,7 @@ from gradsim.app.views.colors import (
 from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
+    FittedLabel,
     IntegerAxis,
     no_si_prefix,
     quiet_hidden_axes,
@@ -80,7 +81,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._empty_layers = 10  # what the empty axes show until a run says
         self._clear_drawn()
 
-        self._readout = self.addLabel(" ", row=0, col=0, colspan=2, justify="left")
+        self._readout = FittedLabel(" ", justify="left")
+        self.addItem(self._readout, row=0, col=0, colspan=2)
         self._plot: pg.PlotItem = self.addPlot(
             row=1,
             col=0,
@@ -107,7 +109,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
         self._cbar = DecadeColorBar(self._levels)
         self.addItem(self._cbar, row=1, col=1)
-        self._legend = self.addLabel(" ", row=2, col=0, colspan=2, justify="right")
+        self._legend = FittedLabel(" ", justify="right")
+        self.addItem(self._legend, row=2, col=0, colspan=2)
 
         self._hover = pg.SignalProxy(
             self.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ, slot=self._on_mouse_moved
@@ -420,8 +423,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._show_title()
 
     def _show_title(self) -> None:
-        title = STAT_TITLES.get(self._metric, self._metric)
-        text = f"<b>{title}</b> per layer and step" if self._metric else ""
+        text = f"<b>{STAT_TITLES.get(self._metric, self._metric)}</b>" if self._metric else ""
         if self._compact:
             text = ""  # the grid's titles and shared colour bar say it
         text = (text + self._notes) or " "

@@ -22,6 +22,7 @@ from gradsim.app.views.colors import NONFINITE_RGBA, to_hex
 from gradsim.app.views.plot_parts import (
     BASE_TICK_PT,
     FEW_POINTS,
+    FittedLabel,
     _log_extent,
     _padded,
     _positive_finite,
@@ -68,7 +69,7 @@ class LossPlot(BasePlot):
         self._overflow_at: list[int | None] = [None] * count
         # A text line under the plot, as in ProfilePlot: a LegendItem over the data would
         # cover the lines of whichever run is in its corner.
-        self._legend = pg.LabelItem(" ", justify="left")
+        self._legend = FittedLabel(" ", justify="left")
         if self._run_labels:
             self.plotItem.layout.addItem(self._legend, 4, 1)
         self._legend_entries: list[str] = []

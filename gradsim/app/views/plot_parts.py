@@ -236,23 +236,35 @@ class IntegerAxis(GridAxis):
 
 
 class LogAxis(GridAxis):
-    """Log axis that labels decades only, unless fewer than ~1.5 decades are visible.
+    """Log axis whose labels never crowd: decades first, then 5s and 2s, then the rest, each
+    only where it keeps a label's height of space to its neighbours.
 
-    pyqtgraph labels every minor tick (2..9 x 10^k) when few decades show, and with projector
-    fonts those labels overlap; the tick marks themselves stay.
+    pyqtgraph labels every minor tick (2..9 x 10^k) when few decades show: with projector
+    fonts those labels ran together ("10¹ 9 8 7"), and over about a decade only one might be
+    left. The tick marks themselves stay.
     """
+
+    PRIORITY = (1, 5, 2, 3, 4, 6, 7, 8, 9)  # mantissas, most telling first
 
     def logTickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:
         strings: list[str] = super().logTickStrings(values, scale, spacing)
-        if spacing is not None:  # a level of whole decades
+        if spacing is not None or not values:  # a level of whole decades: spaced already
             return strings
-        # The fine level (1..9 x 10^k, decades included) appears when few decades show.
         lo, hi = sorted(self.range)
-        if hi - lo < 0.7:  # less than a factor of ~5 visible: label every tick there is
+        length = self.geometry().height() if self.orientation in ("left", "right") else 0.0
+        if hi <= lo or length <= 0:
             return strings
-        keep = (1,) if hi - lo >= 1.5 else (1, 2, 5)
-        mantissa = [round(10 ** (v % 1)) for v in values]
-        return [s if m in keep else "" for s, m in zip(strings, mantissa, strict=True)]
+        gap = 1.4 * QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont()).height()
+        pixels = [(v - lo) / (hi - lo) * length for v in values]
+        mantissa = [round(10 ** (v % 1)) % 10 or 1 for v in values]  # 9.99.. rounds to a 1
+        rank = [self.PRIORITY.index(m) for m in mantissa]
+        kept: list[float] = []
+        keep = [False] * len(values)
+        for i in sorted(range(len(values)), key=lambda j: rank[j]):
+            if all(abs(pixels[i] - p) >= gap for p in kept):
+                keep[i] = True
+                kept.append(pixels[i])
+        return [s if k else "" for s, k in zip(strings, keep, strict=True)]
 
 
 def style_axis(
@@ -281,6 +293,29 @@ def style_axis(
     if widest_tick:
         text_px = QtGui.QFontMetrics(tick_font).horizontalAdvance(widest_tick)
         axis.setWidth(text_px + QtGui.QFontMetrics(label_font).height() + 16)
+
+
+class FittedLabel(pg.LabelItem):
+    """Text that wraps to the width the layout gives it. pyqtgraph's LabelItem demands its
+    whole text's width, so in a small window a long title (or a hover readout) pushed the
+    plot's right side, colour bar and all, out of view."""
+
+    def updateMin(self) -> None:
+        width = self.rect().width()
+        self.item.setTextWidth(width if width > 1 else -1)
+        if self.opts.get("justify") == "right":  # within the wrapped block, too
+            self.item.document().setDefaultTextOption(QtGui.QTextOption(QtCore.Qt.AlignmentFlag.AlignRight))
+        height = self.itemRect().height()
+        self.setMinimumWidth(0)
+        self.setMinimumHeight(height)
+        hint = QtCore.Qt.SizeHint
+        self._sizeHint = {
+            hint.MinimumSize: (0, height),
+            hint.PreferredSize: (0, height),
+            hint.MaximumSize: (-1, -1),
+            hint.MinimumDescent: (0, 0),
+        }
+        self.updateGeometry()
 
 
 def no_si_prefix(axis: pg.AxisItem) -> None:

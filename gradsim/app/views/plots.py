@@ -24,6 +24,7 @@ from gradsim.app.views.colors import NONFINITE_RGBA, ZERO_RGBA
 from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
+    FittedLabel,
     IntegerAxis,
     LogAxis,
     StableRange,
@@ -164,7 +165,7 @@ class ProfilePlot(BasePlot):
         # The legend is a text line under the plot, not a LegendItem over it: the measured line
         # crosses the view diagonally (up when vanishing, down when exploding), so no corner is
         # always free, and a LegendItem that changes size jumps to the top-left corner.
-        self._legend = pg.LabelItem(" ", justify="left")
+        self._legend = FittedLabel(" ", justify="left")
         self.plotItem.layout.addItem(self._legend, 4, 1)
         self._legend_state: tuple | None = None
         self._legend_entries: list[str] = []
@@ -226,8 +227,8 @@ class ProfilePlot(BasePlot):
         self.zero_markers.setData(layers[zero], np.full(int(zero.sum()), low))
         self.overflow_markers.setData(layers[overflow], np.full(int(overflow.sum()), high))
         self._update_legend(label, int(zero.sum()), int(overflow.sum()), note, first is not None)
-        name = STAT_SHORT.get(metric, metric or "value")
-        self._set_title(f"{name} by layer" + (f", step {step}" if step is not None else ""))
+        # Short: the metric is on the axis, and a title never wraps (it would widen the plot).
+        self._set_title(f"step {step}" if step is not None else "")
         # The view: every layer drawn, and a value range (markers included) that holds still.
         layer_range = _padded(np.flatnonzero(mask) + 1, self.plotItem.vb.width())
         if fraction:

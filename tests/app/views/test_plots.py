@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from PySide6 import QtGui
 from qt_helpers import paints_caused_by
 
 from gradsim.app.views.colors import NONFINITE_RGBA
@@ -88,7 +91,7 @@ def test_profile_drops_specials_from_the_line_and_marks_them(profile_plot):
     assert zx.tolist() == [3] and zy[0] < y.min()  # below the data: underflow
     ox, oy = profile_plot.overflow_markers.getData()
     assert ox.tolist() == [6, 7] and oy.min() > y.max()  # above the data: overflow
-    assert profile_plot.title() == "gradient ∂loss/∂z (RMS) by layer, step 12"
+    assert profile_plot.title() == "step 12"
     texts = _legend_texts(profile_plot)
     assert texts[0] == "measured"
     assert "1 layer = 0 (underflow)" in texts and "2 layers inf/nan (overflow)" in texts
@@ -219,7 +222,7 @@ def test_each_profile_update_paints_once(profile_plot, qtbot):
         )
 
     assert paints_caused_by(qtbot, profile_plot, update, 1) == 1
-    assert profile_plot.title() == "gradient ∂loss/∂z (RMS) by layer, step 2"
+    assert profile_plot.title() == "step 2"
     assert paints_caused_by(qtbot, profile_plot, update, 0) == 0  # the same profile again
 
 
@@ -327,3 +330,29 @@ def test_no_context_menus_are_built(qtbot, monkeypatch):
     for plot in (LossPlot(), ProfilePlot()):
         qtbot.addWidget(plot)
         assert plot.plotItem.vb.menu is None
+
+
+@pytest.mark.parametrize(("low", "high"), [(6.5, 11.0), (0.05, 0.06), (0.03, 0.3), (1e-3, 1e3)])
+def test_log_axis_labels_never_crowd_and_are_at_least_two(qtbot, low, high):
+    from qt_helpers import drawn_ticks, tick_number
+
+    from gradsim.app.views.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(700, 260)
+    plot.set_font_scale(1.75)  # projector fonts: the crowding showed there
+    plot.show()
+    qtbot.waitExposed(plot)
+    steps = np.arange(50)
+    plot.set_runs([(steps, np.geomspace(low, high, 50))])
+    qtbot.wait(50)
+    axis = plot.plotItem.getAxis("left")
+    ticks = drawn_ticks(axis)
+    assert len({text for _, text in ticks}) >= 2
+    for value, text in ticks:
+        assert tick_number(text) == pytest.approx(value, rel=0.05)
+    height = QtGui.QFontMetricsF(axis.style["tickFont"]).height()
+    lo, hi = sorted(axis.range)
+    pixels = sorted({(np.log10(v) - lo) / (hi - lo) * axis.geometry().height() for v, _ in ticks})
+    assert all(b - a >= height for a, b in itertools.pairwise(pixels))
