@@ -114,8 +114,12 @@ _SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 
 
 def tick_number(text: str) -> float | None:
-    """The number a tick label states ("2·10⁻³", "10⁶⁰", "0.0005", "1,000", "≤ 0.5"), or None."""
+    """The number a tick label states ("2·10⁻³", "10⁶⁰", "0.0005", "1,000", "≤ 0.5", "25 %"),
+    or None."""
     text = text.strip().lstrip("≤≥<> ").replace(",", "").replace("\u2009", "")
+    if text.endswith("%"):
+        percent = tick_number(text[:-1])
+        return None if percent is None else percent / 100
     mantissa, times, power = text.partition("10")
     if times and power and power[0] in "⁻⁰¹²³⁴⁵⁶⁷⁸⁹":
         scale = float(mantissa.rstrip("·×")) if mantissa.rstrip("·×") else 1.0
@@ -133,8 +137,9 @@ def drawn_ticks(axis) -> list[tuple[float, str]]:
     import math
 
     lo, hi = sorted(axis.range)
-    if axis._tickLevels is not None:  # explicit ticks (colour bars): labels of 10**value
-        return [(10.0**v, s) for level in axis._tickLevels for v, s in level if s]
+    if axis._tickLevels is not None:  # explicit ticks: "25 %" at 0.25, else decades at 10**v
+        levels = axis._tickLevels
+        return [(v if s.endswith("%") else 10.0**v, s) for level in levels for v, s in level if s]
     horizontal = axis.orientation in ("top", "bottom")
     length = axis.geometry().width() if horizontal else axis.geometry().height()
     if length <= 0:  # not laid out: pyqtgraph draws nothing
@@ -230,3 +235,26 @@ def small_texts(window, min_px: float = 24.0) -> list[str]:
                     if 0 < size < min_px:
                         small.append(f"text '{item.textItem.toPlainText()[:30]}': {size:.0f}")
     return small
+
+
+def clipped_axis_labels(window) -> list[str]:
+    """Visible axis titles in ``window`` longer than their axis (pyqtgraph centres a title on
+    its axis, so a longer one runs past both ends and is cut by the neighbouring plot)."""
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QGraphicsView
+
+    clipped = []
+    for view in window.findChildren(QGraphicsView):
+        if not view.isVisible():
+            continue
+        for item in view.scene().items():
+            if not (isinstance(item, pg.AxisItem) and item.isVisible() and item.label.isVisible()):
+                continue
+            if not item.labelText:
+                continue
+            vertical = item.orientation in ("left", "right")
+            length = item.geometry().height() if vertical else item.geometry().width()
+            text = item.label.boundingRect().width()
+            if length > 0 and text > length + 1:
+                clipped.append(f"'{item.labelText}': {text:.0f} px on a {length:.0f} px axis")
+    return clipped

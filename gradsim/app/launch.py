@@ -156,8 +156,13 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     interrupted: list[int] = []
 
+    met: list[bool] = []  # the condition held once: a later change (a scene that plays on
+    # after its opening) does not turn the wait into a timeout
+
     def check() -> None:
-        if interrupted or condition() or time.monotonic() > deadline:
+        if condition():
+            met.append(True)
+        if interrupted or met or time.monotonic() > deadline:
             loop.quit()
 
     timer = QTimer()
@@ -168,7 +173,9 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
     for number in previous:
         signal.signal(number, lambda signum, _frame: interrupted.append(signum))
     try:
-        if not condition():
+        if condition():
+            met.append(True)
+        else:
             loop.exec()
     finally:
         timer.stop()
@@ -176,7 +183,7 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
             signal.signal(number, handler)
     if interrupted:
         raise KeyboardInterrupt
-    return condition()
+    return bool(met)
 
 
 def settle(window: MainWindow, timeout_s: float) -> bool:

@@ -45,7 +45,7 @@ STAT_TITLES: dict[str, str] = {
 STAT_SHORT: dict[str, str] = {
     "activation_rms": "signal h (RMS)",
     "preactivation_rms": "signal z (RMS)",
-    "backprop_grad_rms": "gradient ∂loss/∂z (RMS)",
+    "backprop_grad_rms": "∂loss/∂z (RMS)",  # an axis label as long as a short plot
     "weight_grad_norm": "‖∂loss/∂W‖",
     "weight_norm": "‖W‖",
     "update_ratio": "‖ΔW‖ / ‖W‖",

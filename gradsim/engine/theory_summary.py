@@ -209,7 +209,8 @@ def _sentence(
     """Words first, symbols after: "each layer multiplies the gradient by about 0.707 (√χ)
     → at layer 1 it is ≈ 1.5 × 10⁻⁵ × its size at layer 30"."""
     how = "exactly" if exact else "about"
-    detail = symbol
+    # The exact case is W = c·I: naming the matrix says where the factor comes from.
+    detail = f"W = {_sig3(factor)}·I" if exact else symbol
     if factor_range is not None:
         detail += f"; {_sig2(factor_range[0])}–{_sig2(factor_range[1])} by layer"
     depth = config.depth

@@ -4,6 +4,7 @@ or SIGTERM in the terminal."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -161,6 +162,31 @@ def test_one_step_counter_everywhere(window, qtbot) -> None:
     for title, heatmap in zip(view.titles, view.heatmaps, strict=True):
         assert "step&nbsp;0" in title.text() and heatmap.displayed_steps()[-1] == 0
     assert window.status.step.text() == "step 0"
+
+
+def test_a_classification_run_shows_its_accuracy_and_a_regression_run_none(window, qtbot) -> None:
+    spirals = get_preset("relu-he").config.replace(
+        dataset="spirals", loss="cross_entropy", input_dim=2, output_dim=3, depth=4
+    )
+    window.lecture.start_comparison([("spirals", spirals), ("spirals too", spirals)])
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    settle(qtbot, window)
+    accuracy = window.session.histories[0].accuracy[-1]
+    assert 0.0 <= accuracy <= 1.0
+    assert f"accuracy&nbsp;{100 * accuracy:.0f}&nbsp;%" in window.compare_view.titles[0].text()
+
+    window.show_preset(dataclasses.replace(get_preset("relu-he"), config=spirals))
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    settle(qtbot, window)
+    accuracy = window.session.histories[0].accuracy[-1]
+    assert window.status.accuracy.text() == f"accuracy {100 * accuracy:.0f} %"
+
+    window.show_preset(get_preset("relu-he"))  # regression: no accuracy to show
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    settle(qtbot, window)
+    assert window.status.loss.text().startswith("loss ")
+    assert window.status.accuracy.text() == ""
 
 
 def test_one_worker_process_after_any_sequence_of_comparisons(window, qtbot) -> None:

@@ -90,7 +90,7 @@ def _stage(window: MainWindow, shot: Shot) -> None:
         if shot.metric is not None:
             window.view_state.set_metric(shot.metric)
         if steps > scene.steps:
-            _settle(window, 600.0)
+            # Replaces the scene's own opening (and its "then play"): train to ``steps``, pause.
             session.run_until(steps)
         elif scene.play:
             session.pause()  # after its opening: a picture of the scene, not of a running show

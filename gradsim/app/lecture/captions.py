@@ -3,18 +3,44 @@ plain truth about a configuration of one's own."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gradsim.app.lecture.lesson_player import LessonPlayer
 from gradsim.app.model.session import RunSession
-from gradsim.engine.config import Config, ConfigError
+from gradsim.engine.config import FIELDS, Config, ConfigError
 from gradsim.engine.presets import Preset
 
-COMPARISON_TEXT = (
-    "Same data and seed, one step at a time for every run, and one colour scale: a colour"
-    " means the same size in every heatmap. Press Space."
-)
+COMPARISON_RULES = "The runs train in lockstep; one colour means one size in every heatmap."
+LISTED_DIFFERENCES = 3  # more would not fit on the caption's lines; the rest are counted
+
+
+def comparison_text(configs: Sequence[Config]) -> str:
+    """What the runs of a comparison differ in, read off their configurations (never
+    assumed), then how the comparison is shown."""
+    differing = [name for name in FIELDS if len({getattr(c, name) for c in configs}) > 1]
+    if not differing:
+        return f"The runs have identical settings. {COMPARISON_RULES} Press Space."
+
+    def values(name: str) -> str:
+        return " / ".join(_setting(getattr(c, name)) for c in configs)
+
+    listed = [f"{name.replace('_', ' ')} ({values(name)})" for name in differing]
+    if len(listed) > LISTED_DIFFERENCES:
+        rest = len(listed) - LISTED_DIFFERENCES
+        listed = [*listed[:LISTED_DIFFERENCES], f"{rest} more setting{'s' * (rest > 1)}"]
+    what = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    verb = "differs" if len(differing) == 1 else "differ"
+    only = "Only " if len(differing) <= LISTED_DIFFERENCES else ""
+    return f"{only}{what} {verb}; all else is the same. {COMPARISON_RULES} Press Space."
+
+
+def _setting(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return Path(value).name if isinstance(value, str) and "/" in value else str(value)
 
 
 def caption(
@@ -27,7 +53,7 @@ def caption(
         edited = not scene.compare and session.configs[:1] != [scene.config]
         return scene.title + (" (settings changed)" if edited else ""), scene.caption
     if session.count > 1:
-        return "Comparison: " + " vs ".join(session.labels), COMPARISON_TEXT
+        return "Comparison: " + " vs ".join(session.labels), comparison_text(session.configs)
     spec = session.specs[0]
     preset = presets.get(spec.preset_id) if spec.preset_id else None
     if preset is not None and preset.config == spec.config:

@@ -11,6 +11,7 @@ width.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -29,6 +30,7 @@ from gradsim.app.views.colors import (
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
+from gradsim.app.views.status import accuracy_text
 from gradsim.app.views.themes import DEFAULT_THEME, Styled, Theme
 from gradsim.engine.stats import STAT_SHORT, stat_applies
 
@@ -126,10 +128,20 @@ class CompareView(QtWidgets.QWidget):
         self.color_bar.installEventFilter(self)
         grid.addWidget(self.color_bar, 0, cols, 2 * rows, 1)
         # The special colours' key, once under the grid (the heatmaps show none of their own).
+        # Under the grid, one line: the value under the mouse (any heatmap) and the key.
+        self.readout = QtWidgets.QLabel()
+        self.readout.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        ignored = QtWidgets.QSizePolicy.Policy.Ignored  # a long readout never widens the view
+        self.readout.setSizePolicy(ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.key = QtWidgets.QLabel()
         self.key.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.key.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.key, 2 * rows, 0, 1, cols + 1)
+        below = QtWidgets.QHBoxLayout()
+        below.addWidget(self.readout, 1)
+        below.addWidget(self.key)
+        grid.addLayout(below, 2 * rows, 0, 1, cols + 1)
+        for i, heatmap in enumerate(self.heatmaps):
+            heatmap.hovered.connect(lambda text, i=i: self._show_readout(i, text))
         self.loss_plot = LossPlot(labels, theme)
         if rows == 1:
             self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
@@ -138,7 +150,9 @@ class CompareView(QtWidgets.QWidget):
         # them; under a 2 x 2 grid it goes to the right (a third of the width), or the
         # heatmaps would be too flat to read at a projector's font sizes.
         along = QtCore.Qt.Orientation
-        splitter = QtWidgets.QSplitter(along.Vertical if rows == 1 else along.Horizontal)
+        self._splitter = splitter = QtWidgets.QSplitter(
+            along.Vertical if rows == 1 else along.Horizontal
+        )
         splitter.addWidget(grid_widget)
         splitter.addWidget(self.loss_plot)
         share = 3 if rows == 1 else 2
@@ -216,7 +230,12 @@ class CompareView(QtWidgets.QWidget):
         for i in range(len(self.titles)):
             self._write_title(i)
         self._write_key()
+        self._style_splitter()
         self._schedule_align()
+
+    def _style_splitter(self) -> None:
+        # A line between the colour bar's title and the loss plot's: two plots, not one.
+        self._splitter.setStyleSheet(self._theme.divider_style(round(14 * self._font_scale)))
 
     def set_theme(self, theme: Theme) -> None:
         """Restyle the titles and background, and every child that can."""
@@ -227,16 +246,21 @@ class CompareView(QtWidgets.QWidget):
         views: list[Styled] = [*self.heatmaps, self.loss_plot, self.color_bar]
         for view in views:
             view.set_theme(theme)
+        self._style_splitter()
         for i in range(len(self.titles)):
             self._write_title(i)
         self._write_key()
 
+    def _show_readout(self, run: int, text: str) -> None:
+        self.readout.setText(f"{self._labels[run]} · {text}" if text else "")
+
     def _write_key(self) -> None:
         theme, size = self._theme, parts.BASE_TICK_PT * self._font_scale
-        self.key.setStyleSheet(
-            f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
-            f" font-size: {size:.1f}pt; padding: 0px 4px; }}"
-        )
+        for label in (self.key, self.readout):
+            label.setStyleSheet(
+                f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
+                f" font-size: {size:.1f}pt; padding: 0px 4px; }}"
+            )
         heatmap = self.heatmaps[0]
         underflow = None if heatmap.is_fraction() else theme.underflow
         n_a = any(h.not_applicable() is not None for h in self.heatmaps)
@@ -251,11 +275,21 @@ class CompareView(QtWidgets.QWidget):
         swatch = f"<span style='color:{to_hex(theme.series[i % len(theme.series)])}'>■</span>"
         note = f"&nbsp;&nbsp; {self._notes[i]}" if self._notes[i] else ""
         self.titles[i].setText(f"{swatch} <b>{escape(self._labels[i])}</b>{note}")
-        # Two lines for every heading, whatever it says: the heatmaps of a row keep lining up
-        # when one run's note grows ("diverged at step 1").
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """One height for every heading, that of the tallest (at least two lines): the
+        heatmaps keep lining up when one run's note grows ("diverged at step 1"), and a long
+        label that wraps to three lines is not cut off."""
         font = QtGui.QFont()
-        font.setPointSizeF(size)
-        self.titles[i].setFixedHeight(2 * QtGui.QFontMetrics(font).lineSpacing() + 6)
+        font.setPointSizeF(parts.BASE_LABEL_PT * 1.15 * self._font_scale)
+        height = 2 * QtGui.QFontMetrics(font).lineSpacing() + 6
+        for title in self.titles:
+            if title.width() > 0:
+                height = max(height, text_height(title))
+        for title in self.titles:
+            if title.height() != height or title.minimumHeight() != height:
+                title.setFixedHeight(height)
 
     # -- the colour bar spans the plot areas, top row to bottom row ------------------------
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
@@ -272,6 +306,7 @@ class CompareView(QtWidgets.QWidget):
     def _align_color_bar(self) -> None:
         """Stretch the bar from the top row's plot area to the bottom row's."""
         self._align_pending = False
+        self._fit_titles()  # their widths are known now
         edges = []
         for heatmap, corner in ((self.heatmaps[0], "topLeft"), (self.heatmaps[-1], "bottomLeft")):
             plot = heatmap.getItem(1, 0)  # HeatmapView's plot (row 1, left of its own bar)
@@ -280,6 +315,19 @@ class CompareView(QtWidgets.QWidget):
             point = heatmap.mapFromScene(getattr(plot.getViewBox().sceneBoundingRect(), corner)())
             edges.append(self.color_bar.mapFromGlobal(heatmap.viewport().mapToGlobal(point)).y())
         self.color_bar.fit_bar(*edges)
+
+
+def text_height(label: QtWidgets.QLabel) -> int:
+    """Pixels that ``label``'s rich text needs at its current width, wrapped. (QLabel's own
+    heightForWidth never returns less than a fixed height set earlier.)"""
+    label.ensurePolished()  # the style sheet's font size applies
+    document = QtGui.QTextDocument()
+    document.setDefaultFont(label.font())
+    document.setHtml(label.text())
+    margins = label.contentsMargins()
+    document.setTextWidth(max(1, label.contentsRect().width() - 2 * label.margin()))
+    extra = margins.top() + margins.bottom() + 2 * label.margin()
+    return math.ceil(document.size().height()) + extra
 
 
 def run_notes(session: RunSession) -> list[tuple[str, str]]:
@@ -296,7 +344,9 @@ def run_notes(session: RunSession) -> list[tuple[str, str]]:
             notes.append((overflow_note(f"diverged at step {history.diverged_at}"), reason))
         else:
             step = session.newest_step(i)
-            notes.append((plain_note("no steps yet" if step is None else f"step {step}"), ""))
+            accuracy = accuracy_text(history)
+            text = "no steps yet" if step is None else f"step {step}"
+            notes.append((plain_note(f"{text} · {accuracy}" if accuracy else text), ""))
     return notes
 
 

@@ -9,6 +9,7 @@ this ImageItem only.
 from __future__ import annotations
 
 import math
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
@@ -53,6 +54,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     to ``max_columns`` columns (fewer for very deep nets, see ``max_cells``), so zooming into a
     long run reveals every recorded step.
     """
+
+    # A compact heatmap (in a comparison) has no title line of its own: its hover readout
+    # ("step 5, layer 3: ... = 0.2"; "" when the mouse leaves) goes to the comparison's.
+    hovered = QtCore.Signal(str)
 
     def __init__(
         self,
@@ -284,9 +289,9 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
     def make_compact(self) -> None:
         """For a grid of heatmaps that share one colour bar and one key (a comparison): no
-        colour bar or key of its own, and the title line only while hovering over a cell."""
+        colour bar, key or title line of its own; hover readouts are sent as ``hovered``."""
         self._compact = True
-        for item in (self._cbar, self._legend):
+        for item in (self._cbar, self._legend, self._readout):
             self.ci.layout.removeItem(item)
             item.hide()
         self._show_title()
@@ -377,10 +382,11 @@ class HeatmapView(pg.GraphicsLayoutWidget):
 
     def _mark_specials(self, finite: np.ndarray) -> None:
         """Note in the title the first drawn step with an overflow and with an exact zero."""
-        zero_cells = self._log == -np.inf
-        if self._n_a is not None and self._n_a.size == zero_cells.shape[1]:
-            zero_cells[:, self._n_a] = False  # blank, not underflow
-        overflow = np.flatnonzero((~finite & ~zero_cells).any(axis=1))
+        special = ~finite
+        if self._n_a is not None and self._n_a.size == special.shape[1]:
+            special[:, self._n_a] = False  # blank: neither underflow nor overflow
+        zero_cells = special & (self._log == -np.inf)
+        overflow = np.flatnonzero((special & ~zero_cells).any(axis=1))
         notes = []
         if overflow.size:
             first = int(overflow[0])
@@ -423,14 +429,20 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._show_title()
 
     def _show_title(self) -> None:
-        text = f"<b>{STAT_TITLES.get(self._metric, self._metric)}</b>" if self._metric else ""
+        title = escape(STAT_TITLES.get(self._metric, self._metric))  # "σ′ < 0.05" is not a tag
+        text = f"<b>{title}</b>{self._notes}" if self._metric else self._notes
         if self._compact:
-            text = ""  # the grid's titles and shared colour bar say it
-        text = (text + self._notes) or " "
+            # The comparison's headings say it (and where a run diverged): a note here would
+            # make this panel's title taller than its neighbours'.
+            text = ""
+        text = text or " "
         self._set_readout(text)
 
     def _set_readout(self, text: str) -> None:
         self._readout_text = text
+        if self._compact:
+            self.hovered.emit(text.strip())
+            return
         self._readout.setText(
             text, color=self._theme.foreground, size=f"{BASE_LABEL_PT * self._font_scale}pt"
         )

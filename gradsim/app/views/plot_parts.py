@@ -64,11 +64,11 @@ class StableRange:
     of the span (whole decades for wide ranges).
     """
 
-    def __init__(self, margin: float = 0.03, min_fill: float = 0.5, min_span: float = 0.35):
+    def __init__(self, margin: float = 0.03, min_fill: float = 0.5, min_span: float = 1.0):
         self.margin = margin
         self.min_fill = min_fill
-        # Decades: a (nearly) constant series gets a range with tick labels in it (any 0.35
-        # decades hold a labelled 1..9 x 10^k), and looks flat rather than magnified noise.
+        # Decades: a (nearly) constant series (or a lone first point) gets a range with at
+        # least two well-spaced tick labels in it, and looks flat rather than magnified noise.
         self.min_span = min_span
         self.range: tuple[float, float] | None = None
 
@@ -175,6 +175,42 @@ class GridAxis(pg.AxisItem):
         super().__init__(orientation, **kwargs)
         self._opaque_pens: dict[int, QtGui.QPen] = {}
         self._background = DEFAULT_THEME.background
+        self._wanted_pt: float | None = None  # the title's own size (style_axis sets it)
+        self._fitted_size: str | None = None  # the size fit_label last gave it
+
+    def resizeEvent(self, ev: object = None) -> None:
+        if hasattr(self, "_fitted_size"):  # pyqtgraph resizes it inside __init__
+            self.fit_label()
+        super().resizeEvent(ev)
+
+    def fit_label(self) -> None:
+        """Shrink the title to the axis's length if it is longer (a short plot in presentation
+        mode), never below the tick labels' size; back to its own size when there is room.
+        pyqtgraph centres a title on its axis: a longer one was cut at both ends."""
+        style: dict[str, str] = getattr(self, "labelStyle", {})  # untyped in pyqtgraph
+        size = style.get("font-size")
+        if size != self._fitted_size:  # set anew (style_axis): the size the title wants
+            self._wanted_pt = _points(size)
+        wanted = self._wanted_pt
+        if wanted is None or not self.labelText:
+            return
+        vertical = self.orientation in ("left", "right")
+        length = self.geometry().height() if vertical else self.geometry().width()
+        font = QtGui.QFont()
+        font.setPointSizeF(wanted)
+        text = QtGui.QTextDocument()
+        text.setDefaultFont(font)
+        text.setHtml(self.labelText)
+        needed = text.idealWidth() + 8
+        floor = (self.style["tickFont"] or QtGui.QFont()).pointSizeF()
+        fitted = wanted if length <= 0 or needed <= length else max(floor, wanted * length / needed)
+        self._fitted_size = f"{fitted:.2f}pt"
+        if size != self._fitted_size:
+            self.labelStyle = {**style, "font-size": self._fitted_size}
+            self.label.setHtml(self.labelString())
+            self._adjustSize()
+            self.picture = None
+            self.update()
 
     def set_background(self, background: str) -> None:
         """The colour behind the grid (the opaque grid colours are mixed over it)."""
@@ -254,17 +290,36 @@ class LogAxis(GridAxis):
         length = self.geometry().height() if self.orientation in ("left", "right") else 0.0
         if hi <= lo or length <= 0:
             return strings
-        gap = 1.4 * QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont()).height()
-        pixels = [(v - lo) / (hi - lo) * length for v in values]
+        height = QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont()).height()
+        gap = 1.4 * height
+        pixels = [(hi - v) / (hi - lo) * length for v in values]  # from the top, as drawn
+        # pyqtgraph drops a label that would stick out of the axis (its text box is 0.8 of
+        # the font's height): one kept here would leave its neighbours thinned for nothing.
+        bounds = self.boundingRect()
+        fits = [bounds.top() <= p - 0.4 * height and p + 0.4 * height <= bounds.bottom()
+                for p in pixels]  # fmt: skip
         mantissa = [round(10 ** (v % 1)) % 10 or 1 for v in values]  # 9.99.. rounds to a 1
         rank = [self.PRIORITY.index(m) for m in mantissa]
         kept: list[float] = []
         keep = [False] * len(values)
         for i in sorted(range(len(values)), key=lambda j: rank[j]):
-            if all(abs(pixels[i] - p) >= gap for p in kept):
+            if fits[i] and all(abs(pixels[i] - p) >= gap for p in kept):
                 keep[i] = True
                 kept.append(pixels[i])
+        if len(kept) == 1:  # one label does not make a scale: add the farthest that fits
+            far = max(range(len(values)), key=lambda j: fits[j] * abs(pixels[j] - kept[0]))
+            keep[far] = fits[far] and abs(pixels[far] - kept[0]) >= height  # and not overlaps
         return [s if k else "" for s, k in zip(strings, keep, strict=True)]
+
+
+def _points(size: object) -> float | None:
+    """12.5 from "12.5pt" (a label style's font size), else None."""
+    if isinstance(size, str) and size.endswith("pt"):
+        try:
+            return float(size[:-2])
+        except ValueError:
+            return None
+    return None
 
 
 def style_axis(
@@ -290,6 +345,8 @@ def style_axis(
     axis.setTickFont(tick_font)
     no_si_prefix(axis)  # no "(x1e+27)" or "(x0.001)" on a teaching plot
     axis.setLabel(label, color=theme.foreground, **{"font-size": f"{BASE_LABEL_PT * scale}pt"})
+    if isinstance(axis, GridAxis):
+        axis.fit_label()  # a long title on a short axis: smaller, not cut
     if widest_tick:
         text_px = QtGui.QFontMetrics(tick_font).horizontalAdvance(widest_tick)
         axis.setWidth(text_px + QtGui.QFontMetrics(label_font).height() + 16)

@@ -232,7 +232,7 @@ class ProfilePlot(BasePlot):
         # The view: every layer drawn, and a value range (markers included) that holds still.
         layer_range = _padded(np.flatnonzero(mask) + 1, self.plotItem.vb.width())
         if fraction:
-            self._anchor.set_bounds(layer_range, (-0.05, 1.05))
+            self._anchor.set_bounds(layer_range, (-0.08, 1.08))  # room for "100 %"
         else:
             lo, hi = _log_extent(finite)
             if zero.any():
@@ -287,6 +287,9 @@ class ProfilePlot(BasePlot):
             self._metric = name
             self._value_range.reset()  # another metric: fit its values afresh
             self.plotItem.setLogMode(x=False, y=not fraction)
+            # A share reads in per cent, as on the heatmap's colour bar beside it.
+            shares = [[(v / 4, f"{25 * v} %") for v in range(5)], []] if fraction else None
+            self.plotItem.getAxis("left").setTicks(shares)
             self.set_axis_labels("layer (1 = input)", STAT_SHORT.get(name, name))
 
     def _update_legend(

@@ -158,6 +158,7 @@ class SingleRunView(QSplitter):
             f"QTabBar::tab {{ color: {theme.window_text}; background: {theme.window};"
             f" padding: 4px 12px; }} QTabBar::tab:selected {{ color: {theme.accent}; }}"
         )
+        self.setStyleSheet(theme.divider_style(round(14 * font_scale)))
         # Projector fonts need a wider right column for the profile's title and legend.
         share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
         total = sum(self.sizes()) or self.width()

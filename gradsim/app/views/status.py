@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradsim.app.model.session import RunSession
 from gradsim.engine.protocol import RunState
+from gradsim.engine.recording import Recorder
 
 
 def run_state(session: RunSession) -> str:
@@ -40,6 +41,16 @@ def transport_text(session: RunSession) -> str:
     }[state]
 
 
+def accuracy_text(history: Recorder) -> str:
+    """"accuracy 87 %" for a classification run's newest step, "" for regression (or none yet).
+
+    One row copied (``latest(1)``), so the views can ask every frame."""
+    accuracy = history.latest(1)["accuracy"]
+    if not accuracy.size or not math.isfinite(float(accuracy[-1])):
+        return ""
+    return f"accuracy {100 * float(accuracy[-1]):.0f} %"
+
+
 class StatusPanel:
     """Permanent labels in the window's status bar (what training is doing is said in the
     caption bar, where presentation mode keeps it)."""
@@ -48,23 +59,26 @@ class StatusPanel:
         self.step = QLabel("no steps yet")
         self.rate = QLabel("")
         self.loss = QLabel("")
-        for label in (self.step, self.rate, self.loss):
+        self.accuracy = QLabel("")
+        for label in (self.step, self.rate, self.loss, self.accuracy):
             label.setMinimumWidth(110)
             bar.addPermanentWidget(label)
 
     def show(self, session: RunSession) -> None:
         """The newest recorded step (as in the heatmap's last column), the speed while
-        training, and a single run's loss."""
+        training, and a single run's loss and (classification) accuracy."""
         steps = [step for i in range(session.count) if (step := session.newest_step(i)) is not None]
         self.step.setText(f"step {max(steps):,}" if steps else "no steps yet")
         rate = session.snapshots[0].steps_per_second if session.snapshots else 0.0
         self.rate.setText(f"{rate:,.0f} steps/s" if session.playing and rate else "")
-        losses = session.histories[0].loss if session.count == 1 else None
+        single = session.histories[0] if session.count == 1 and session.histories else None
+        losses = single.latest(1)["loss"] if single is not None else None
         loss = float(losses[-1]) if losses is not None and losses.size else None
         if loss is None:
             self.loss.setText("")
         else:
             self.loss.setText(f"loss {loss:.4g}" if math.isfinite(loss) else f"loss {loss}")
+        self.accuracy.setText(accuracy_text(single) if single is not None else "")
 
 
 def banner_text(session: RunSession) -> str | None:

@@ -143,8 +143,8 @@ def test_screenshot_of_a_comparison_and_of_a_presented_scene(tmp_path) -> None:
     shot = tmp_path / "scene.png"
     result = run_gradsim(
         "screenshot", "--lesson", "vanishing-exploding", "--scene", "2", "--present",
-        "--theme", "light", "--size", "960x540", "--out", str(shot),
-    )  # fmt: skip
+        "--theme", "light", "--size", "960x540", "--steps", "200", "--out", str(shot),
+    )  # fmt: skip  (scene 2 plays after its opening: --steps must still end in a picture)
     assert result.returncode == 0, result.stderr
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (960, 540)

@@ -216,11 +216,11 @@ def test_hover_shows_the_value_under_the_mouse(view, qtbot):
     scene_pos = view._vb.mapViewToScene(QPointF(5.0, 3.0))
     view.scene().sigMouseMoved.emit(scene_pos)
     qtbot.waitUntil(lambda: view.readout_text().startswith("step"), timeout=2000)
-    assert view.readout_text() == "step 5, layer 3: gradient ∂loss/∂z (RMS) = inf (overflow)"
+    assert view.readout_text() == "step 5, layer 3: ∂loss/∂z (RMS) = inf (overflow)"
     values = values.copy()
     values[5, 2] = 5.0
     view.set_data(steps, values)  # new data under a resting mouse refreshes the readout
-    assert view.readout_text() == "step 5, layer 3: gradient ∂loss/∂z (RMS) = 5"
+    assert view.readout_text() == "step 5, layer 3: ∂loss/∂z (RMS) = 5"
     from PySide6.QtCore import QEvent
 
     view.leaveEvent(QEvent(QEvent.Type.Leave))

@@ -7,6 +7,7 @@ import pytest
 from qt_helpers import open_window, small_texts
 
 from gradsim.app.views.colors import NONFINITE_RGBA
+from gradsim.app.views.compare_view import text_height
 from gradsim.app.views.themes import THEMES
 from gradsim.engine.lessons import load_lesson
 from gradsim.engine.presets import get_preset
@@ -79,5 +80,29 @@ def test_four_runs_keep_every_heatmap_readable_and_headers_aligned(qtbot) -> Non
             assert heatmap.getItem(1, 0).getViewBox().sceneBoundingRect().height() >= 200
         assert len({title.height() for title in view.titles}) == 1  # aligned, one diverged
         assert small_texts(window) == []
+    finally:
+        window.close()
+
+
+def test_long_run_labels_wrap_in_full_and_the_headings_stay_aligned(qtbot) -> None:
+    window = open_window(qtbot, preset=get_preset("relu-he"))
+    try:
+        window.resize(1920, 1080)
+        window.presentation.set_active(True, fullscreen=False)
+        runs = [(get_preset(p).title, get_preset(p).config) for p in ("sigmoid-naive", "relu-he")]
+        runs.append(("tanh", get_preset("tanh-xavier").config))
+        window.lecture.start_comparison(runs)
+        window.session.run_until(2)
+        settle(qtbot, window)
+        titles = window.compare_view.titles
+        assert len({title.height() for title in titles}) == 1
+        needed = [text_height(title) for title in titles]
+        assert all(title.height() >= n for title, n in zip(titles, needed, strict=True))
+        assert needed[0] > needed[2]  # not trivially met: the long label wraps further
+        presenting = titles[0].height()
+        window.presentation.set_active(False)  # smaller fonts: the headings shrink again
+        settle(qtbot, window)
+        assert len({title.height() for title in titles}) == 1
+        assert max(map(text_height, titles)) <= titles[0].height() < presenting / 1.5
     finally:
         window.close()

@@ -332,7 +332,10 @@ def test_no_context_menus_are_built(qtbot, monkeypatch):
         assert plot.plotItem.vb.menu is None
 
 
-@pytest.mark.parametrize(("low", "high"), [(6.5, 11.0), (0.05, 0.06), (0.03, 0.3), (1e-3, 1e3)])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(6.5, 11.0), (0.05, 0.06), (0.03, 0.3), (1e-3, 1e3), (10.0, 10.0), (2e60, 2e60)],
+)
 def test_log_axis_labels_never_crowd_and_are_at_least_two(qtbot, low, high):
     from qt_helpers import drawn_ticks, tick_number
 
