@@ -27,6 +27,7 @@ from gradsim.app.views.colors import (
     special_key,
     to_hex,
 )
+from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
@@ -150,7 +151,7 @@ class CompareView(QtWidgets.QWidget):
         # them; under a 2 x 2 grid it goes to the right (a third of the width), or the
         # heatmaps would be too flat to read at a projector's font sizes.
         along = QtCore.Qt.Orientation
-        self._splitter = splitter = QtWidgets.QSplitter(
+        self._splitter = splitter = DividedSplitter(
             along.Vertical if rows == 1 else along.Horizontal
         )
         splitter.addWidget(grid_widget)
@@ -235,7 +236,7 @@ class CompareView(QtWidgets.QWidget):
 
     def _style_splitter(self) -> None:
         # A line between the colour bar's title and the loss plot's: two plots, not one.
-        self._splitter.setStyleSheet(self._theme.divider_style(round(14 * self._font_scale)))
+        self._splitter.set_divider(self._theme, round(14 * self._font_scale))
 
     def set_theme(self, theme: Theme) -> None:
         """Restyle the titles and background, and every child that can."""

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from gradsim.app.model.session import RunSession
 from gradsim.app.model.view_state import View, ViewState
+from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
@@ -54,7 +55,7 @@ def theory_line(
     return None, ""
 
 
-class SingleRunView(QSplitter):
+class SingleRunView(DividedSplitter):
     """Every plot of one run, laid out for a 16:9 screen."""
 
     def __init__(self) -> None:
@@ -91,7 +92,7 @@ class SingleRunView(QSplitter):
         lower_layout.setSpacing(0)
         lower_layout.addWidget(self.tabs, 1)
         lower_layout.addWidget(self.readout)
-        side = QSplitter(Qt.Orientation.Vertical)
+        self._side = side = DividedSplitter(Qt.Orientation.Vertical)
         side.addWidget(self.loss_plot)
         side.addWidget(lower)
         side.setStretchFactor(0, 2)
@@ -158,7 +159,8 @@ class SingleRunView(QSplitter):
             f"QTabBar::tab {{ color: {theme.window_text}; background: {theme.window};"
             f" padding: 4px 12px; }} QTabBar::tab:selected {{ color: {theme.accent}; }}"
         )
-        self.setStyleSheet(theme.divider_style(round(14 * font_scale)))
+        for splitter in (self, self._side):
+            splitter.set_divider(theme, round(14 * font_scale))
         # Projector fonts need a wider right column for the profile's title and legend.
         share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
         total = sum(self.sizes()) or self.width()

@@ -53,18 +53,6 @@ class Theme:
     def is_dark(self) -> bool:
         return self.name == "dark"
 
-    def divider_style(self, pixels: int) -> str:
-        """Style sheet for splitter handles: a visible line in the middle of a ``pixels``-wide
-        gap, so the axis labels on either side read as belonging to different plots."""
-        line, back = self.foreground, self.background
-        return (
-            f"QSplitter {{ background: {back}; }}"
-            f"QSplitter::handle:horizontal {{ width: {pixels}px; background: qlineargradient("
-            f"x1:0, y1:0, x2:1, y2:0, stop:0 {back}, stop:0.44 {back}, stop:0.45 {line},"
-            f" stop:0.55 {line}, stop:0.56 {back}, stop:1 {back}); }}"
-            f"QSplitter::handle:vertical {{ height: {max(4, pixels // 2)}px; background: {back}; }}"
-        )
-
 
 # Okabe–Ito colours: distinguishable with every common colour-vision deficiency. The light
 # theme uses the darker members so lines keep their contrast against white.
