@@ -5,6 +5,7 @@
     run.stats["backprop_grad_rms"]        # (steps, layers)
     run.heatmap()                         # matplotlib, if installed
     run.export("relu-xavier.npz")         # the same files as `gradsim run`
+    run.histograms.at(0)                  # per-layer histograms (every 10th step by default)
 
 No Qt is imported: this works wherever numpy does.
 """
@@ -24,7 +25,12 @@ from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import STAT_NAMES
 
 if TYPE_CHECKING:
+    from gradsim.engine.distributions import DistributionHistory
     from gradsim.engine.theory import TheoryProfile
+
+# Histograms every 10th step cost a few per cent of the training time (benchmarks/
+# bench_engine.py) and still show how the distributions move.
+HISTOGRAMS_EVERY = 10
 
 
 def config(preset: str | None = None, *, file: str | Path | None = None, **fields: Any) -> Config:
@@ -57,10 +63,17 @@ def presets() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Run:
-    """A finished run: every recorded step's statistics as numpy arrays."""
+    """A finished run: every recorded step's statistics as numpy arrays.
+
+    ``histograms``: the per-layer distributions of h, z, ∂loss/∂z and ∂loss/∂W on the measured
+    steps (``DistributionHistory``: ``at(step)``, ``over_time(kind, layer, qs)``); None when
+    the run was made with ``histograms_every=None`` or loaded from a file (run files hold the
+    statistics only; ``export_histograms`` writes the histograms).
+    """
 
     config: Config
     recorder: Recorder
+    histograms: DistributionHistory | None = None
 
     @property
     def steps(self) -> NDArray[np.int64]:
@@ -97,6 +110,15 @@ class Run:
         from gradsim.engine.export import write_run
 
         write_run(path, self.config, self.recorder)
+        return Path(path)
+
+    def export_histograms(self, path: str | Path) -> Path:
+        """Write the histograms as .npz or .json (``gradsim.engine.distribution_export``)."""
+        if self.histograms is None:
+            raise ValueError("this run has no histograms (made with histograms_every=None?)")
+        from gradsim.engine.distribution_export import write_histograms
+
+        write_histograms(self.histograms, path, self.config)
         return Path(path)
 
     def heatmap(self, metric: str = "backprop_grad_rms", ax: Any = None) -> Any:
@@ -136,17 +158,29 @@ def run(
     config_or_preset: Config | str,
     steps: int = 100,
     progress: Callable[[int, int], object] | None = None,
+    *,
+    histograms_every: int | None = HISTOGRAMS_EVERY,
 ) -> Run:
-    """Train ``steps`` steps (fewer if the run diverges) and return everything recorded."""
+    """Train ``steps`` steps (fewer if the run diverges) and return everything recorded.
+
+    Per-layer histograms are measured on step 0, every ``histograms_every``-th step and the
+    step that diverges; None measures none (``Run.histograms`` is then None).
+    """
     from gradsim.engine.simulation import Simulation
 
     cfg = config(config_or_preset) if isinstance(config_or_preset, str) else config_or_preset
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    sim = Simulation(_with_data(cfg), record=True)
+    if histograms_every is not None and (
+        isinstance(histograms_every, bool)
+        or not isinstance(histograms_every, int)
+        or histograms_every < 1
+    ):
+        raise ValueError(f"histograms_every must be None or >= 1, got {histograms_every!r}")
+    sim = Simulation(_with_data(cfg), record=True, distributions=histograms_every)
     sim.run(steps, progress)
     assert sim.recorder is not None
-    return Run(sim.config, sim.recorder)
+    return Run(sim.config, sim.recorder, sim.distribution_history)
 
 
 def load(path: str | Path) -> Run:

@@ -72,6 +72,30 @@ def test_export_and_load_round_trip(tmp_path, suffix) -> None:
         np.testing.assert_array_equal(back.stats[name], run.stats[name])
 
 
+def test_run_records_histograms_on_a_cadence(tmp_path) -> None:
+    from gradsim.engine.distribution_export import read_histograms
+
+    cfg = gradsim.config("tanh-xavier", depth=6, width=16)
+    run = gradsim.run(cfg, steps=25)
+    np.testing.assert_array_equal(run.histograms.steps, [0, 10, 20])
+    z = run.histograms.at(24).histograms["preactivation"]  # the newest at or before step 24
+    assert run.histograms.at(24).step == 20 and z.counts.shape[0] == 6
+    assert (z.totals()[:-1] == cfg.batch_size * cfg.width).all()
+    assert gradsim.run(cfg, steps=5, histograms_every=2).histograms.steps.tolist() == [0, 2, 4]
+    off = gradsim.run(cfg, steps=3, histograms_every=None)
+    assert off.histograms is None
+    grads = run.stats["backprop_grad_rms"]
+    np.testing.assert_array_equal(off.stats["backprop_grad_rms"], grads[:3])  # same training
+    with pytest.raises(ValueError, match="no histograms"):
+        off.export_histograms(tmp_path / "none.npz")
+    with pytest.raises(ValueError, match="histograms_every"):
+        gradsim.run(cfg, steps=2, histograms_every=0)
+    back = read_histograms(run.export_histograms(tmp_path / "h.json"))
+    np.testing.assert_array_equal(back.history.steps, run.histograms.steps)
+    # Run files hold the statistics only: a loaded run has no histograms.
+    assert gradsim.load(run.export(tmp_path / "run.npz")).histograms is None
+
+
 def _fake_matplotlib(monkeypatch) -> dict:
     """A stand-in for matplotlib.pyplot that records what would be drawn."""
     calls: dict = {}
@@ -130,4 +154,5 @@ def test_readme_example_runs(monkeypatch, tmp_path) -> None:
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["grads"].shape[1] == 50
+    assert namespace["bands"].shape == (20, 3)  # every 10th of 200 steps, three percentiles
     assert list(tmp_path.iterdir())  # the example exports a file

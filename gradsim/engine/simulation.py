@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from numpy.typing import NDArray
 from gradsim.engine import losses
 from gradsim.engine.config import LIVE_FIELDS, Config, ConfigError
 from gradsim.engine.data import BatchSampler, make_dataset
+from gradsim.engine.distributions import DistributionHistory, Meter
 from gradsim.engine.network import Network
 from gradsim.engine.optim import Optimizer
 from gradsim.engine.recording import Recorder
@@ -30,9 +32,27 @@ class Simulation:
     lesson, not an error: values are recorded as they are, and the first step whose loss or
     gradients are not finite marks the run as diverged; that step's statistics are kept, its
     update is not applied, and the run takes no more steps.
+
+    Per-layer histograms (``gradsim.engine.distributions``) cost a few passes over every
+    buffer, about as long as a step's own arithmetic, so they are measured on a cadence:
+    ``distributions`` None (the default) measures only on ``step(distributions=True)``; k >= 1
+    measures on step 0, every k-th step and the step that diverges (its numbers are the
+    lesson); 0 measures only when asked, plus the diverging step (for a caller that asks by
+    time, as the app's worker does). A measurement only reads the buffers: results are
+    bit-identical with or without it. It is attached to ``StepStats.distributions`` and, when
+    recording, appended to ``distribution_history`` (None until there is something to hold:
+    present from the start with a cadence, else from the first measurement).
     """
 
-    def __init__(self, config: Config, *, record: bool = True) -> None:
+    def __init__(
+        self, config: Config, *, record: bool = True, distributions: int | None = None
+    ) -> None:
+        if distributions is not None and (
+            isinstance(distributions, bool)
+            or not isinstance(distributions, int)
+            or distributions < 0
+        ):
+            raise ValueError(f"distributions must be None or an int >= 0, got {distributions!r}")
         self.config = config
         self.depth = config.depth
         # Separate streams so that e.g. changing batch_size does not change the weights.
@@ -48,6 +68,12 @@ class Simulation:
         self.diverged = False
         self.last: StepStats | None = None
         self.recorder = Recorder(config.depth) if record else None
+        self.distributions_every = distributions
+        # Present from the start when recording on a cadence, else from the first measurement.
+        self.distribution_history: DistributionHistory | None = (
+            DistributionHistory() if record and distributions is not None else None
+        )
+        self._meter: Meter | None = None
 
     @property
     def input_second_moment(self) -> float:
@@ -63,18 +89,40 @@ class Simulation:
             )
         self.config = self.config.replace(**changes)
 
-    def step(self) -> StepStats:
-        """One forward pass, loss, backward pass, statistics and update."""
+    def step(self, distributions: bool | None = None) -> StepStats:
+        """One forward pass, loss, backward pass, statistics and update.
+
+        ``distributions``: True measures the per-layer histograms on this step, False does not,
+        None follows the cadence given to the constructor.
+        """
         if self.diverged:
             raise RuntimeError("the run has diverged; start a new Simulation to train again")
         with np.errstate(all="ignore"):
             stats = self._step()
+            if self._measures(distributions, stats.diverged):
+                if self._meter is None:
+                    self._meter = Meter(self.network)
+                # The update changed the weights only: the buffers still hold this step's pass.
+                measured = self._meter.measure(stats.step)
+                stats = dataclasses.replace(stats, distributions=measured)
         self.last = stats
         if self.recorder is not None:
             self.recorder.append(stats)
+            if stats.distributions is not None:
+                if self.distribution_history is None:
+                    self.distribution_history = DistributionHistory()
+                self.distribution_history.append(stats.distributions)
         self.step_count += 1
         self.diverged = stats.diverged
         return stats
+
+    def _measures(self, asked: bool | None, diverged: bool) -> bool:
+        if asked is not None:
+            return asked
+        every = self.distributions_every
+        if every is None:
+            return False
+        return diverged or (every > 0 and self.step_count % every == 0)
 
     def run(self, steps: int, progress: Progress | None = None) -> int:
         """Take up to ``steps`` steps, stopping at divergence or when ``progress`` returns False."""

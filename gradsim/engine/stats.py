@@ -6,9 +6,13 @@ import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from gradsim.engine.distributions import StepDistributions
 
 # Column names of the export and entries of the app's metric menu; keep them stable.
 STAT_NAMES: tuple[str, ...] = (
@@ -78,6 +82,8 @@ class StepStats:
     ``layers[name]`` is a float64 array of length ``depth``; index 0 is layer 1 (the input
     side). All values are taken on the step's forward/backward pass before its update, except
     ``update_ratio``, which describes the update itself (NaN when no update was applied).
+    ``distributions``: the per-layer histograms of this step's pass, on the steps that measured
+    them (see ``Simulation``), else None.
     """
 
     step: int
@@ -86,6 +92,7 @@ class StepStats:
     layers: dict[str, NDArray[np.float64]]
     diverged: bool = False
     divergence_reason: str | None = None
+    distributions: StepDistributions | None = None
 
 
 def segment_norm(flat: NDArray[np.floating], offsets: NDArray[np.intp]) -> NDArray[np.float64]:
