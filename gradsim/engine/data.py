@@ -4,6 +4,9 @@ Every generated dataset is made once from the run's seed, so the same config giv
 data. Classification sets have ``output_dim`` classes; their 2-D points are projected to
 ``input_dim`` features with a fixed random matrix when ``input_dim != 2``. Features are
 standardised, so the input's second moment is about 1 (the theory uses the measured value).
+Those sets keep their 2-D points and the fitted maps (``PlaneMap``), so any point of the plane
+can be fed to the network exactly as the training inputs were made: that is how the learned
+function is drawn over the plane.
 A CSV dataset is the file's rows as they are (see ``csv_data``, whose ``resolve_data`` also
 lowers batch_size to the row count: a batch never repeats a row).
 """
@@ -23,13 +26,44 @@ TEACHER_HIDDEN = 32
 
 
 @dataclass(frozen=True)
+class PlaneMap:
+    """The affine maps, fitted once on the training points, from the 2-D plane to the inputs.
+
+    Standardise the points, project them to ``input_dim`` features (unless that is 2),
+    standardise again, cast to the dtype: the steps ``make_dataset`` took, with the same fitted
+    means, scales and matrix, so a grid over the plane reaches the network as training data does.
+    """
+
+    point_mean: NDArray[np.float64]  # (2,)
+    point_scale: NDArray[np.float64]  # (2,) the std, or 1 where it is 0
+    projection: NDArray[np.float64] | None  # (2, input_dim), None when input_dim == 2
+    input_mean: NDArray[np.float64]  # (input_dim,)
+    input_scale: NDArray[np.float64]  # (input_dim,)
+    dtype: np.dtype[np.floating]
+
+    def to_inputs(self, xy: NDArray[np.float64]) -> NDArray[np.floating]:
+        """Network inputs (n, input_dim) for plane points ``xy`` (n, 2)."""
+        standard = (xy - self.point_mean) / self.point_scale
+        projected = standard if self.projection is None else standard @ self.projection
+        standardised = (projected - self.input_mean) / self.input_scale
+        inputs: NDArray[np.floating] = standardised.astype(self.dtype)
+        return inputs
+
+
+@dataclass(frozen=True)
 class Dataset:
-    """Inputs, regression targets (or one-hot rows) and class labels (None for regression)."""
+    """Inputs, regression targets (or one-hot rows) and class labels (None for regression).
+
+    ``points`` and ``plane`` exist only for the 2-D point sets (spirals, circles, blobs):
+    ``plane.to_inputs(points)`` equals ``inputs`` bit for bit.
+    """
 
     inputs: NDArray[np.floating]  # (N, input_dim)
     # (N, output_dim): regression values, or one-hot for classification
     targets: NDArray[np.floating]
     labels: NDArray[np.int64] | None  # (N,) int64 class index, or None
+    points: NDArray[np.float64] | None = None  # (N, 2) the same samples in the plane
+    plane: PlaneMap | None = None
 
     @property
     def input_second_moment(self) -> float:
@@ -42,25 +76,43 @@ def make_dataset(config: Config, rng: np.random.Generator) -> Dataset:
     if config.dataset == "csv":
         return _csv_dataset(config)
     size = max(DATASET_SIZE, config.batch_size)
+    dtype = np.dtype(config.dtype)
+    points: NDArray[np.float64] | None = None
+    plane: PlaneMap | None = None
     if config.dataset == "teacher":
-        inputs = rng.standard_normal((size, config.input_dim))
+        raw = rng.standard_normal((size, config.input_dim))
         w1 = rng.standard_normal((config.input_dim, TEACHER_HIDDEN)) / np.sqrt(config.input_dim)
         w2 = rng.standard_normal((TEACHER_HIDDEN, config.output_dim)) / np.sqrt(TEACHER_HIDDEN)
-        outputs = np.tanh(inputs @ w1) @ w2
+        outputs = np.tanh(raw @ w1) @ w2
         labels = np.argmax(outputs, axis=1) if config.is_classification else None
+        inputs = _standardise(raw).astype(dtype)
     else:
         points, labels = _POINT_SETS[config.dataset](size, config.output_dim, rng)
-        inputs = _project(_standardise(points), config.input_dim, rng)
+        plane = _fit_plane(points, config.input_dim, dtype, rng)
+        inputs = plane.to_inputs(points)
         outputs = np.zeros((size, config.output_dim))
     if labels is not None:
         outputs = np.zeros((size, config.output_dim))
         outputs[np.arange(size), labels] = 1.0
-    dtype = np.dtype(config.dtype)
     return Dataset(
-        inputs=_standardise(inputs).astype(dtype),
+        inputs=inputs,
         targets=outputs.astype(dtype),
         labels=None if labels is None else labels.astype(np.int64),
+        points=points,
+        plane=plane,
     )
+
+
+def _fit_plane(
+    points: NDArray[np.float64], dim: int, dtype: np.dtype[np.floating], rng: np.random.Generator
+) -> PlaneMap:
+    """Fit the plane-to-inputs maps on the training points (drawing the projection, if any)."""
+    point_mean, point_scale = _fit_standard(points)
+    standard = (points - point_mean) / point_scale
+    projection = None if dim == points.shape[1] else rng.standard_normal((points.shape[1], dim))
+    projected = standard if projection is None else standard @ projection
+    input_mean, input_scale = _fit_standard(projected)
+    return PlaneMap(point_mean, point_scale, projection, input_mean, input_scale, dtype)
 
 
 def _csv_dataset(config: Config) -> Dataset:
@@ -93,18 +145,16 @@ def _check_shape(table: CsvTable, config: Config) -> None:
     )
 
 
-def _standardise(x: NDArray[np.float64]) -> NDArray[np.float64]:
+def _fit_standard(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Column means and stds (1 for a constant column, which then stays 0)."""
     std = x.std(axis=0)
-    standard: NDArray[np.float64] = (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return x.mean(axis=0), np.where(std > 0, std, 1.0)
+
+
+def _standardise(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    mean, scale = _fit_standard(x)
+    standard: NDArray[np.float64] = (x - mean) / scale
     return standard
-
-
-def _project(
-    points: NDArray[np.float64], dim: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    if dim == points.shape[1]:
-        return points
-    return points @ rng.standard_normal((points.shape[1], dim))
 
 
 # 2-D points (N, 2) and each point's class (N,).

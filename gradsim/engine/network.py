@@ -139,6 +139,8 @@ class Network:
         self._grad_sq = np.zeros(depth)
         self._xhat: list[NDArray[np.floating]] = [np.empty(0)] * self.hidden
         self._inv_std: list[NDArray[np.floating]] = [np.empty(0)] * self.hidden
+        # The last training batch's BatchNorm means (with _inv_std: what predict normalises by).
+        self._bn_mean: list[NDArray[np.floating]] = [np.empty(0)] * self.hidden
 
     def _weight_views(self, flat: NDArray[np.floating]) -> list[NDArray[np.floating]]:
         """(fan_out, fan_in) matrix views of each layer's weights in a flat vector."""
@@ -191,11 +193,53 @@ class Network:
         var = np.mean(np.square(centred), axis=0)
         inv_std = 1.0 / np.sqrt(var + BN_EPS)
         xhat = centred * inv_std
-        self._xhat[l], self._inv_std[l] = xhat, inv_std
+        self._xhat[l], self._inv_std[l], self._bn_mean[l] = xhat, inv_std, mean
         a = self.pre[l]
         np.multiply(xhat, self.gammas[l], out=a)
         a += self.betas[l]
         return a
+
+    @property
+    def has_batch_statistics(self) -> bool:
+        """True when ``predict`` can run: no BatchNorm, or a training batch has been seen."""
+        return not self.batchnorm or self._bn_mean[0].size > 0
+
+    def predict(self, x: NDArray[np.floating]) -> NDArray[np.floating]:
+        """The network's output for any number of rows ``x``, leaving training state untouched.
+
+        The same arithmetic as ``forward`` in the same order (so a training batch gives the same
+        bits), but in fresh arrays: the training buffers (``z``, ``pre``, ``h``, ``dz``, ``dphi``,
+        the BatchNorm caches) and the parameters are only read, so calling this between steps
+        cannot change a run. BatchNorm layers normalise with the mean and 1/std of the last
+        training batch (measured in that step's forward pass, before its update), as a frozen
+        layer would: the rows here are not a batch of the training distribution (a grid over
+        the plane, say), so their own statistics would describe a different function. Before
+        the first training pass there are no such statistics and a BatchNorm network raises
+        RuntimeError (see ``has_batch_statistics``). Overflow is computed, not reported: the
+        caller decides about numpy's warnings, as with ``forward``.
+        """
+        if not self.has_batch_statistics:
+            raise RuntimeError("BatchNorm has no batch statistics before the first forward pass")
+        cfg = self.config
+        h_prev = np.asarray(x, self.dtype)  # as the training inputs are (forward's out= casts)
+        scratch = np.empty((x.shape[0], cfg.width), self.dtype)  # phi', not needed here
+        for l in range(self.hidden):
+            z = np.matmul(h_prev, self.weights[l].T)
+            if self.has_bias:
+                z += self.biases[l]
+            if self.batchnorm:  # in place, in forward's order: (z - mean)·inv_std·gamma + beta
+                z -= self._bn_mean[l]
+                z *= self._inv_std[l]
+                z *= self.gammas[l]
+                z += self.betas[l]
+            evaluate_into(cfg.activation, z, z, scratch, cfg.leaky_slope)
+            if self.residual[l]:
+                z += h_prev  # forward adds h_prev + branch: addition commutes exactly
+            h_prev = z
+        output: NDArray[np.floating] = np.matmul(h_prev, self.weights[self.hidden].T)  # linear
+        if self.has_bias:
+            output += self.biases[self.hidden]
+        return output
 
     # ---------------------------------------------------------------------------- backward
     def backward(self, x: NDArray[np.floating], grad_output: NDArray[np.floating]) -> None:
