@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QStackedWidget, QVBoxLay
 from gradsim import __version__
 from gradsim.app.export.file_commands import FileCommands
 from gradsim.app.inputs.controls import ControlsPanel
-from gradsim.app.inputs.menus import build_file_menus, build_menus
+from gradsim.app.inputs.menus import ReplayKeys, build_file_menus, build_menus
+from gradsim.app.inputs.replay_bar import ReplayBar, replay_by, replay_first
 from gradsim.app.inputs.toolbar import Toolbar
 from gradsim.app.lecture.captions import caption
 from gradsim.app.lecture.lecture_commands import LectureCommands
@@ -28,7 +29,7 @@ from gradsim.app.model.session import RunSession, RunSpec
 from gradsim.app.model.settings import AppSettings, Origin
 from gradsim.app.model.view_state import View, ViewState
 from gradsim.app.views.caption_bar import CaptionBar
-from gradsim.app.views.single_view import MAP_TAB, SingleRunView
+from gradsim.app.views.single_view import PANELS, SingleRunView
 from gradsim.app.views.status import DivergenceBanner, StatusPanel, banner_text, transport_text
 from gradsim.app.views.themes import THEMES, Theme
 from gradsim.engine.config import Config
@@ -124,11 +125,16 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.caption_bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
+        self.replay = ReplayBar(self.view_state)
+        layout.addWidget(self.replay)
+        self._replay_generation = -1  # new runs follow the newest step again
         self.setCentralWidget(central)
         self.status = StatusPanel(self.statusBar())
 
         self.lessons = LessonPlayer(self)
-        self.lecture = LectureCommands(self, self.session, self.lessons, self._presets)
+        self.lecture = LectureCommands(
+            self, self.session, self.lessons, self._presets, self.view_state
+        )
         self.files = FileCommands(self, self.session, self.view_state, self._settings)
         self.presentation = PresentationMode(
             self,
@@ -143,7 +149,12 @@ class MainWindow(QMainWindow):
             self.view_state,
             presentation=self.presentation.toggle_action,
             settings_panel=self.controls_dock.toggleViewAction(),
-            on_map=self.single.show_map,
+            replay_keys=ReplayKeys(
+                first=lambda: replay_first(self.session, self.view_state),
+                back=lambda: replay_by(self.session, self.view_state, -1),
+                forward=lambda: replay_by(self.session, self.view_state, 1),
+                live=lambda: self.view_state.show_step(None),
+            ),
         )
 
     def _connect(self) -> None:
@@ -161,8 +172,9 @@ class MainWindow(QMainWindow):
         session.playingChanged.connect(lambda _playing: self._on_session_state())
         session.noticed.connect(self.show_status)
         self.view_state.changed.connect(self._on_view_changed)
+        self.single.heatmap.stepClicked.connect(self.view_state.show_step)
         self.single.tabs.currentChanged.connect(
-            lambda index: self.menus.show_map.setChecked(index == MAP_TAB)
+            lambda index: self.view_state.set_panel(PANELS[index])
         )
 
     def _timer(self, interval_ms: int, slot: object) -> QTimer:
@@ -206,6 +218,8 @@ class MainWindow(QMainWindow):
 
             self.compare_view = CompareView(self.session.labels, self.look())
             self.compare_view.set_font_scale(self.view_state.view.font_scale)
+            for heatmap in self.compare_view.heatmaps:
+                heatmap.stepClicked.connect(self.view_state.show_step)
             self.stack.addWidget(self.compare_view)
             self.view = self.compare_view
         else:
@@ -228,13 +242,18 @@ class MainWindow(QMainWindow):
 
     def _on_session_state(self) -> None:
         self.banner.show_message(banner_text(self.session))
-        self.caption_bar.set_transport(transport_text(self.session))
+        shown = self.view_state.view.shown_step
+        self.caption_bar.set_transport(transport_text(self.session, shown))
 
     def _on_view_changed(self, name: str) -> None:
         if name == "speed":
             self.session.set_speed(self.view_state.view.speed)
         elif name in ("theme", "font_scale"):
             self._apply_look()
+        elif name == "shown_step":
+            self._on_session_state()
+        elif name == "panel":
+            self.single.show_panel(self.view_state.view.panel)
         self._dirty = True
 
     def update_caption(self) -> None:
@@ -274,6 +293,8 @@ class MainWindow(QMainWindow):
         self.caption_bar.set_theme(theme)
         self.caption_bar.set_font_scale(scale)
         self.banner.set_font_scale(scale)
+        self.replay.set_font_scale(scale)
+        self.replay.set_colors(theme.window_text, theme.window)
         self.single.set_look(theme, scale)
         if self.compare_view is not None:
             self.compare_view.set_theme(theme)
@@ -290,9 +311,14 @@ class MainWindow(QMainWindow):
     # -- drawing ---------------------------------------------------------------------------------
     def draw(self) -> None:
         """Take the session's news and let the current view draw it (the frame timer's slot)."""
-        if self.session.poll() or self._dirty:
+        news = self.session.poll()
+        if self.session.generation != self._replay_generation:
+            self._replay_generation = self.session.generation
+            self.view_state.show_step(None)  # new runs: nothing of the old ones to replay
+        if news or self._dirty:
             self._dirty = False
             self.view.draw(self.session, self.view_state)
+            self.replay.show_session(self.session)
 
     def refresh_status(self) -> None:
         """Update the status bar text (on a slower timer than the plots)."""
@@ -300,7 +326,13 @@ class MainWindow(QMainWindow):
 
     # -- for the commands (Host) and the headless helpers ----------------------------------------
     def export_widget(self, target: str) -> QWidget:
-        return self if target == "window" else self.view.export_widget(target)
+        if target == "window":
+            return self
+        if target in PANELS:  # brought to the front and drawn, as the user would see it
+            self.view_state.set_panel(target)
+            self._dirty = True
+            self.draw()
+        return self.view.export_widget(target)
 
     def dialog_parent(self) -> QWidget:
         return self

@@ -117,8 +117,9 @@ def add_app_commands(commands: argparse._SubParsersAction[Parser]) -> None:
         "--plot",
         choices=PLOT_NAMES,
         default="window",
-        help="picture the whole window (default) or one plot: heatmap, layer profile, loss or "
-        "order-to-chaos map (a comparison has its heatmaps and loss only)",
+        help="picture the whole window (default) or one plot: heatmap, layer profile, loss, "
+        "learned function or order-to-chaos map (a comparison has its heatmaps, loss and "
+        "profile)",
     )
     shot.add_argument(
         "--out", metavar="FILE", required=True, help="file to write: .png, or .svg (vectors)"

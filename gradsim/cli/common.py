@@ -25,7 +25,8 @@ EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 100
 BAR_WIDTH = 30
 THEME_NAMES = ("dark", "light")
-PLOT_NAMES = ("window", "heatmap", "profile", "loss", "map")  # image_export.TARGETS, Qt-free
+# image_export.TARGETS, Qt-free (the command line parses it before Qt loads):
+PLOT_NAMES = ("window", "heatmap", "profile", "loss", "function", "map")
 
 
 class UsageError(Exception):

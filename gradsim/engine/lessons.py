@@ -18,6 +18,10 @@ the field rather than quietly show a different run in front of a hall. File form
     steps = 1                          # optional: steps run on entering (default 0: paused
                                        # at step 0, nothing plotted yet)
     play = false                       # optional: keep playing after those steps
+    panel = "function"                 # optional: what shows beside the heatmap: "profile"
+                                       # (default), "distributions", "function" (in a
+                                       # comparison: in place of the heatmaps) or "map"
+    first_step = true                  # optional: the layer profile also draws step 0
     [scenes.set]                       # optional: overrides over the preset or config
     depth = 50
 
@@ -62,7 +66,12 @@ from gradsim.engine.presets import (
 from gradsim.engine.stats import STAT_NAMES
 
 LESSON_KEYS = ("id", "title", "scenes")
-SCENE_KEYS = ("title", "caption", "preset", "config", "set", "metric", "steps", "play", "compare")
+SCENE_KEYS = (
+    "title", "caption", "preset", "config", "set", "metric", "steps", "play", "panel",
+    "first_step", "compare",
+)  # fmt: skip
+# What a scene can put beside its heatmap (the app's panels, named alike).
+PANELS = ("profile", "distributions", "function", "map")
 RUN_KEYS = ("label", "preset", "config", "set")
 SHARED_FIELDS = (
     "dataset",
@@ -139,6 +148,8 @@ class Scene:
     play: bool = False
     preset_id: str | None = None
     compare: tuple[ComparedRun, ...] = ()
+    panel: str = "profile"  # one of PANELS
+    first_step: bool = False  # the layer profile also draws the measured step 0
 
 
 @dataclass(frozen=True)
@@ -266,8 +277,16 @@ def _scene(data: Mapping[str, Any], where: _Where) -> Scene:
     play = data.get("play", False)
     if not isinstance(play, bool):
         where.fail("play", f"must be true or false, got {play!r}")
+    panel = data.get("panel", "profile")
+    if panel not in PANELS:
+        where.fail("panel", f"{panel!r} is not a panel; expected one of {', '.join(PANELS)}")
+    first_step = data.get("first_step", False)
+    if not isinstance(first_step, bool):
+        where.fail("first_step", f"must be true or false, got {first_step!r}")
     preset_id = preset.id if preset else None
-    return Scene(title, caption, config, metric, steps, play, preset_id, compare)
+    return Scene(
+        title, caption, config, metric, steps, play, preset_id, compare, panel, first_step
+    )
 
 
 def _compare(raw: Any, where: _Where) -> tuple[tuple[ComparedRun, ...], Preset | None]:

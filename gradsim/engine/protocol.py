@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gradsim.engine.config import Config
+    from gradsim.engine.distributions import StepDistributions
+    from gradsim.engine.learned_function import LearnedFunction
     from gradsim.engine.stats import StepStats
     from gradsim.engine.theory import TheoryProfile
 
@@ -95,3 +97,7 @@ class Report:
     theory: TheoryProfile | None = None  # with the first report of each generation
     error: str | None = None  # why this run stopped (state FAILED); the others may be fine
     notice: str | None = None  # a command this run refused; it goes on as before
+    # Measured a few times a second at most (gradsim.engine.live_views), so often empty; the
+    # app's mailbox gathers them between takes, as it does rows:
+    distributions: tuple[StepDistributions, ...] = ()  # each of one step (a row's)
+    functions: tuple[LearnedFunction, ...] = ()  # what the weights after a row compute

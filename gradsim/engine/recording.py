@@ -152,6 +152,22 @@ class Recorder:
             values: NDArray[np.float64] = self._stats[name][index % self._n].copy()
             return values
 
+    def steps_at(self, index: int) -> int:
+        """The step recorded at ``index`` into ``steps`` (negative from the end), without
+        copying the whole column."""
+        with self._lock:
+            if not -self._n <= index < self._n:
+                raise IndexError(f"row {index} of {self._n}")
+            return int(self._steps[index % self._n])
+
+    def index_at(self, step: int) -> int | None:
+        """Index (into ``steps``) of the newest recorded step at or before ``step``; None if
+        every recorded step is later. Old steps may be thinned out: a replayed step is then
+        shown by the one before it."""
+        with self._lock:
+            index = int(np.searchsorted(self._steps[: self._n], step, side="right")) - 1
+            return index if index >= 0 else None
+
     def arrays(self) -> dict[str, NDArray[np.int64 | np.float64]]:
         """Everything recorded, as copies: ``step``, ``loss``, ``accuracy`` and every stat."""
         with self._lock:

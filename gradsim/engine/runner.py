@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
+from gradsim.engine.live_views import ViewFeed
 from gradsim.engine.protocol import (
     Command,
     Pause,
@@ -44,6 +45,8 @@ from gradsim.engine.protocol import (
 
 if TYPE_CHECKING:  # the app imports this module's neighbours; the simulation loads in the child
     from gradsim.engine.config import Config
+    from gradsim.engine.distributions import StepDistributions
+    from gradsim.engine.learned_function import LearnedFunction
     from gradsim.engine.simulation import Simulation
     from gradsim.engine.stats import StepStats
     from gradsim.engine.theory import TheoryProfile
@@ -62,6 +65,7 @@ class _Run:
     theory: TheoryProfile | None = None
     error: str | None = None
     failed: bool = False  # a step raised: its state may be half-updated, so it trains no more
+    feed: ViewFeed = field(default_factory=ViewFeed)  # distributions, learned function
 
     @property
     def live(self) -> bool:
@@ -105,7 +109,9 @@ class TrainingLoop:
             for i in range(len(self._runs)):
                 self._notices[i] = f"{type(command).__name__} was refused: {exc}"
         if not self.stopped:
-            self._report(rows, theory=isinstance(command, Reset))
+            # A step to look at: measure its views whatever their budget says.
+            look = isinstance(command, (Reset, Step, Pause))
+            self._report(rows, theory=isinstance(command, Reset), look=look)
 
     def _apply(self, command: Command) -> Sequence[Sequence[StepStats]]:
         """Carry out ``command``; the rows it trained, by run (empty: none)."""
@@ -202,7 +208,7 @@ class TrainingLoop:
             # Keep the rate; if a slice could not keep up, do not try to catch up in a burst.
             taken = max((len(r) for r in rows), default=0)
             self._next_due = max(self._next_due + taken / self.speed, now - 0.1)
-        self._report(rows)
+        self._report(rows, look=not self.playing)  # a scene's opening ended: its last step
 
     def _steps(self, count: int | None) -> list[list[StepStats]]:
         """Up to ``count`` lockstep steps (None: as many as fit in a time slice); the rows
@@ -247,12 +253,17 @@ class TrainingLoop:
             return 0.0
         return sum(n for _, n in window[1:]) / max(1e-9, window[-1][0] - window[0][0])
 
-    def _report(self, rows: Sequence[Sequence[StepStats]], theory: bool = False) -> None:
+    def _report(
+        self, rows: Sequence[Sequence[StepStats]], theory: bool = False, look: bool = False
+    ) -> None:
         """Send the set of reports, one per run in run order (nothing before the first
-        reset); ``rows`` by run, or empty."""
+        reset); ``rows`` by run, or empty. ``look``: a step the user is shown now, whose
+        distributions and learned function are measured whatever their budget."""
         if not self._runs:
             return
         rate = self._rate()
+        trained = [bool(rows) and bool(rows[i]) for i in range(len(self._runs))]
+        views = [self._views(r, took, look) for r, took in zip(self._runs, trained, strict=True)]
         self.send(
             tuple(
                 Report(
@@ -266,10 +277,27 @@ class TrainingLoop:
                     theory=run.theory if theory else None,
                     error=run.error,
                     notice=self._notices.pop(i, None),
+                    distributions=tuple(d for d in views[i][:1] if d is not None),
+                    functions=tuple(f for f in views[i][1:] if f is not None),
                 )
                 for i, run in enumerate(self._runs)
             )
         )
+
+
+    @staticmethod
+    def _views(
+        run: _Run, trained: bool, look: bool
+    ) -> tuple[StepDistributions | None, LearnedFunction | None]:
+        """The run's views that are due (all of them for a step to look at, or the step
+        that diverged: its numbers are the lesson)."""
+        sim = run.sim
+        if sim is None or not (trained or look):
+            return None, None
+        try:
+            return run.feed.collect(sim, look or sim.diverged)
+        except Exception:  # noqa: BLE001 - a view that cannot be measured must not stop training
+            return None, None
 
 
 def serve(commands: Connection, reports: Connection, blas_threads: int = 1) -> None:

@@ -216,3 +216,53 @@ def test_a_command_that_raises_does_not_end_the_loop() -> None:
     assert reports[-1][0].notice and "refused" in reports[-1][0].notice
     loop.handle(Step())
     assert reports[-1][0].step_count == 1 and reports[-1][0].notice is None
+
+
+# -- distributions and the learned function, on a time budget --------------------------------
+SPIRALS = Config(
+    depth=4, width=8, input_dim=2, output_dim=3, dataset="spirals", loss="cross_entropy", seed=2
+)
+
+
+def test_a_step_to_look_at_carries_its_distributions_and_learned_function() -> None:
+    from gradsim.engine.distributions import measure
+    from gradsim.engine.learned_function import DecisionMap, learned_function
+
+    loop, reports = _loop()
+    loop.handle(Reset((SPIRALS,), generation=next(GENERATIONS)))
+    (first,) = reports[-1]
+    assert first.distributions == ()  # no step yet, but the untrained function to draw
+    assert len(first.functions) == 1 and first.functions[0].step == 0
+    for _ in range(3):
+        loop.handle(Step())
+    (report,) = reports[-1]
+    (measured,) = report.distributions
+    (function,) = report.functions
+    assert measured.step == 2 and function.step == 3  # the row's step; the weights after it
+    reference = Simulation(SPIRALS, record=False)
+    for _ in range(3):
+        reference.step()
+    expected = measure(reference.network, SPIRALS.activation, 2)
+    for kind, histogram in measured.histograms.items():
+        np.testing.assert_array_equal(histogram.counts, expected.histograms[kind].counts)
+    assert isinstance(function, DecisionMap)
+    again = learned_function(reference, function.x.size)
+    assert isinstance(again, DecisionMap)
+    np.testing.assert_array_equal(function.classes, again.classes)
+
+
+def test_playing_flat_out_measures_views_a_few_times_a_second_not_every_step() -> None:
+    loop, reports = _loop()
+    loop.handle(Reset((SPIRALS,), generation=next(GENERATIONS)))
+    loop.handle(SetSpeed(float("inf")))
+    loop.handle(Play(until=3000))
+    while loop.playing:
+        loop.tick()
+    rows = sum(len(report.rows) for (report,) in reports)
+    measured = [d.step for (report,) in reports for d in report.distributions]
+    assert rows == 3000
+    assert 1 <= len(measured) < 300  # on a time budget (5 a second at most), not per step
+    assert measured[-1] == 2999  # the opening's last step is one to look at: always measured
+    assert measured == sorted(set(measured))
+    functions = [f.step for (report,) in reports for f in report.functions]
+    assert functions[-1] == 3000 and len(functions) < 300

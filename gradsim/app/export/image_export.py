@@ -30,8 +30,13 @@ from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from gradsim.engine.atomic import atomic_path, write_text_atomic
 
-TARGETS = ("window", "heatmap", "profile", "loss", "map")
-TARGET_NAMES = {"profile": "layer profile", "loss": "loss plot", "map": "order-to-chaos map"}
+TARGETS = ("window", "heatmap", "profile", "loss", "function", "map")
+TARGET_NAMES = {
+    "profile": "layer profile",
+    "loss": "loss plot",
+    "function": "learned function",
+    "map": "order-to-chaos map",
+}
 FORMATS = (".png", ".svg")
 MAX_PIXELS = 7680 * 4320  # the command line's largest size; ~130 MB of RGBA
 SVG_DPI = 96  # the SVG's physical size: one widget pixel = one CSS pixel

@@ -1,4 +1,5 @@
-"""The menu bar: View (presentation mode, settings panel, theme), Lesson (scenes), Compare.
+"""The menu bar: View (presentation mode, settings panel, replay, theme), Lesson (scenes),
+Compare.
 
 Menus only hold actions; what they do lives in the window. Every action with a key also sits
 on the window itself, so the keys keep working in presentation mode with the menu bar hidden.
@@ -21,6 +22,16 @@ from gradsim.app.model.view_state import ViewState
 from gradsim.app.views.themes import THEMES
 
 
+@dataclass(frozen=True)
+class ReplayKeys:
+    """What View → Replay's keys do (the window binds them to its session and state)."""
+
+    first: Callable[[], None]
+    back: Callable[[], None]
+    forward: Callable[[], None]
+    live: Callable[[], None]
+
+
 @dataclass
 class Menus:
     """The actions the window and the tests reach."""
@@ -28,6 +39,7 @@ class Menus:
     view: QMenu
     theme_actions: dict[str, QAction]
     show_map: QAction
+    show_function: QAction
     first_step: QAction
     lesson_actions: dict[str, QAction]
     open_lesson: QAction
@@ -43,7 +55,7 @@ def build_menus(
     *,
     presentation: QAction,
     settings_panel: QAction,
-    on_map: Callable[[bool], None],
+    replay_keys: ReplayKeys,
 ) -> Menus:
     """View, Lesson and Compare menus (after File and Data)."""
     bar = window.menuBar()
@@ -54,15 +66,37 @@ def build_menus(
     settings_panel.setToolTip("Show or hide the settings of the run (a single run's)")
     view.addAction(settings_panel)
     tip = "Where your network sits between vanishing (order) and exploding (chaos) gradients"
-    show_map = window_action(window, "Order-to-chaos map", None, ["Ctrl+M"], tip, view)
-    show_map.setCheckable(True)
-    show_map.toggled.connect(on_map)
+    show_map = _panel_action(window, state, view, "Order-to-chaos map", "map", "Ctrl+M", tip)
+    tip = (
+        "What the network computes: decision regions over the input plane (spirals, circles,"
+        " blobs) or prediction against target; in a comparison, in place of the heatmaps"
+    )
+    show_function = _panel_action(
+        window, state, view, "Learned function", "function", "Ctrl+F", tip
+    )
     tip = "The layer profile also shows the measured step 0: where the theory should hold"
     first_step = window_action(window, "Step 0 in the layer profile", None, ["Ctrl+0"], tip, view)
     first_step.setCheckable(True)
     first_step.setChecked(state.view.first_step)
     first_step.toggled.connect(state.set_first_step)
     state.changed.connect(lambda _name: first_step.setChecked(state.view.first_step))
+    tip = "A comparison's layer profile: each run divided by its own last layer (slopes only)"
+    relative = window_action(
+        window, "Comparison profile relative to the last layer", None, ["Ctrl+Shift+L"], tip, view
+    )
+    relative.setCheckable(True)
+    relative.setChecked(state.view.relative_profile)
+    relative.toggled.connect(state.set_relative_profile)
+    state.changed.connect(lambda _name: relative.setChecked(state.view.relative_profile))
+    replay = view.addMenu("Replay")
+    replay.setToolTipsVisible(True)
+    for text, keys, tip, slot in (
+        ("Step 0", ["Home"], "Show the first recorded step in every view", replay_keys.first),
+        ("One step back", ["Ctrl+Left"], "Show the recorded step before", replay_keys.back),
+        ("One step forward", ["Ctrl+Right"], "Show the recorded step after", replay_keys.forward),
+        ("Live", ["End"], "Follow the newest step again", replay_keys.live),
+    ):
+        window_action(window, text, slot, keys, tip, replay)
     themes = view.addMenu("Theme")
     group = QActionGroup(window)
     theme_actions: dict[str, QAction] = {}
@@ -101,8 +135,28 @@ def build_menus(
     stop = window_action(window, "Back to a single run", lecture.stop_comparison, tip=tip)
     compare.addAction(stop)
     return Menus(
-        view, theme_actions, show_map, first_step, lesson_actions, open_lesson, compare_with, stop
+        view,
+        theme_actions,
+        show_map,
+        show_function,
+        first_step,
+        lesson_actions,
+        open_lesson,
+        compare_with,
+        stop,
     )
+
+
+def _panel_action(
+    window: QMainWindow, state: ViewState, menu: QMenu, text: str, panel: str, key: str, tip: str
+) -> QAction:
+    """A checkable action that brings ``panel`` to the front (unchecked: the layer profile),
+    checked whenever the view state shows it, whoever chose it."""
+    action = window_action(window, text, None, [key], tip, menu)
+    action.setCheckable(True)
+    action.toggled.connect(lambda on: state.set_panel(panel if on else "profile"))
+    state.changed.connect(lambda _name: action.setChecked(state.view.panel == panel))
+    return action
 
 
 def build_file_menus(window: QMainWindow, files: FileCommands) -> dict[str, QAction]:

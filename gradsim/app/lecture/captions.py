@@ -12,6 +12,7 @@ from gradsim.engine.config import FIELDS, Config, ConfigError
 from gradsim.engine.presets import Preset
 
 COMPARISON_RULES = "The runs train in lockstep; one colour means one size in every heatmap."
+LONG_TITLE = 70  # characters: a longer comparison title would take two or three lines
 LISTED_DIFFERENCES = 3  # more would not fit on the caption's lines; the rest are counted
 
 
@@ -53,7 +54,10 @@ def caption(
         edited = not scene.compare and session.configs[:1] != [scene.config]
         return scene.title + (" (settings changed)" if edited else ""), scene.caption
     if session.count > 1:
-        return "Comparison: " + " vs ".join(session.labels), comparison_text(session.configs)
+        title = "Comparison: " + " vs ".join(session.labels)
+        if len(title) > LONG_TITLE:  # long labels: the headings name the runs already
+            title = f"Comparison of {session.count} runs"
+        return title, comparison_text(session.configs)
     spec = session.specs[0]
     preset = presets.get(spec.preset_id) if spec.preset_id else None
     if preset is not None and preset.config == spec.config:

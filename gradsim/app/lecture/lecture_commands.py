@@ -18,6 +18,7 @@ from gradsim.app.host import Host
 from gradsim.app.lecture.lesson_player import LessonPlayer
 from gradsim.app.messages import show_error
 from gradsim.app.model.session import RunSession, RunSpec
+from gradsim.app.model.view_state import PANEL_NAMES, ViewState
 from gradsim.engine.config import Config
 from gradsim.engine.lessons import Lesson, LessonError, list_lessons, load_lesson_file
 from gradsim.engine.presets import Preset
@@ -43,9 +44,11 @@ class LectureCommands:
         session: RunSession,
         lessons: LessonPlayer,
         presets: Sequence[Preset],
+        state: ViewState,
     ) -> None:
         self._host = host
         self._session = session
+        self._state = state
         self._lessons = lessons
         self._presets = list(presets)
         self.compare_dialog: CompareDialog | None = None  # tests reach it
@@ -89,6 +92,9 @@ class LectureCommands:
         else:
             specs = [RunSpec(scene.title, scene.config, scene.preset_id)]
         self._host.show_runs(specs, scene.metric, leave_lesson=False)
+        # The scene's panel, where this app has it (a newer lesson file may name others).
+        self._state.set_panel(scene.panel if scene.panel in PANEL_NAMES else "profile")
+        self._state.set_first_step(scene.first_step)
         if scene.steps > 0:
             self._session.run_until(scene.steps, then_play=scene.play)
         elif scene.play:

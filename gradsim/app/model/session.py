@@ -26,6 +26,8 @@ from gradsim.app.model.schedule import Opening, RunProgress, Schedule
 from gradsim.app.model.view_state import DEFAULT_SPEED
 from gradsim.app.model.worker import Snapshot, TrainingController
 from gradsim.engine.config import LIVE_FIELDS, Config
+from gradsim.engine.distributions import DistributionHistory
+from gradsim.engine.learned_function import FunctionHistory
 from gradsim.engine.protocol import Pause, Play, Reset, RunState, SetLive, SetSpeed, Step
 from gradsim.engine.recording import Recorder
 
@@ -33,6 +35,9 @@ if TYPE_CHECKING:  # the theory loads after the first paint (start-up time)
     from gradsim.engine.theory import TheoryProfile
 
 MAX_RUNS = 4
+# Bytes of histograms kept per run (thinned beyond, as the statistics are): with the
+# recorder's ~32 MB and the learned functions' ~17 MB, under 100 MB per run at any length.
+DISTRIBUTION_BUDGET = 48 * 2**20
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class RunSession(QObject):
         self._schedule = Schedule()
         self._specs: list[RunSpec] = []
         self.histories: list[Recorder] = []  # one per run: every step since the (re)start
+        # One per run, as measured a few times a second (thinned like the histories):
+        self.distributions: list[DistributionHistory] = []
+        self.functions: list[FunctionHistory] = []
         self.snapshots: list[Snapshot] = []  # the newest report of each run (none: not yet)
         self.playing = False
         self.worker_error: str | None = None  # why the worker process is gone, if it is
@@ -128,6 +136,8 @@ class RunSession(QObject):
             self._set_playing(False)
         generation = self._schedule.new_generation()
         self.histories = [Recorder(spec.config.depth) for spec in self._specs]
+        self.distributions = [DistributionHistory(DISTRIBUTION_BUDGET) for _ in self._specs]
+        self.functions = [FunctionHistory() for _ in self._specs]
         self.snapshots = []
         self._worker.send(SetSpeed(self._speed))
         self._worker.send(Reset(tuple(self.configs), generation))
@@ -201,9 +211,13 @@ class RunSession(QObject):
         return news
 
     def _absorb(self, snapshots: list[Snapshot]) -> None:
-        for history, snapshot in zip(self.histories, snapshots, strict=True):
+        for i, snapshot in enumerate(snapshots):
             for row in snapshot.rows:
-                history.append(row)
+                self.histories[i].append(row)
+            for measured in snapshot.distributions:
+                self.distributions[i].append(measured)
+            for function in snapshot.functions:
+                self.functions[i].append(function)
         self.snapshots = snapshots
         for notice in dict.fromkeys(s.notice for s in snapshots if s.notice):
             self.noticed.emit(notice)

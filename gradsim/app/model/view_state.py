@@ -23,6 +23,9 @@ DEFAULT_SPEED = 30.0  # steps per second
 DEFAULT_WINDOW = 500  # steps the heatmap shows while following the newest
 DEFAULT_LEVELS = (-3.0, 3.0)  # decades, before any data
 THEME_NAMES = ("dark", "light")
+# What shows beside the heatmap under the loss (a comparison: "function" puts each run's
+# learned function in place of its heatmap). The views list their own panels in this order.
+PANEL_NAMES = ("profile", "function", "map")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class View:
     speed: float = DEFAULT_SPEED  # math.inf: as fast as possible
     shown_step: int | None = None  # None: the newest step
     first_step: bool = False  # the layer profile also shows the measured step 0
+    relative_profile: bool = False  # a comparison's profile: each run over its last layer
+    panel: str = "profile"  # one of PANEL_NAMES
 
 
 class ViewState(QObject):
@@ -102,6 +107,15 @@ class ViewState(QObject):
         theory, which is about the initial weights, should hold)."""
         self._update(replace(self._view, first_step=bool(on)), "first_step")
 
+    def set_relative_profile(self, on: bool) -> None:
+        """A comparison's layer profile divides each run by its own last layer (slopes only)."""
+        self._update(replace(self._view, relative_profile=bool(on)), "relative_profile")
+
+    def set_panel(self, name: str) -> None:
+        if name not in PANEL_NAMES:
+            raise ValueError(f"unknown panel {name!r}; expected one of {', '.join(PANEL_NAMES)}")
+        self._update(replace(self._view, panel=name), "panel")
+
     def show_step(self, step: int | None) -> None:
         """Show a recorded step (None: follow the newest)."""
         shown = None if step is None else int(step)
@@ -109,9 +123,9 @@ class ViewState(QObject):
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, object]:
-        """The lasting choices (not the font scale or the step shown: those are per session)."""
+        """The lasting choices (not the font scale, the step shown or the panel: per session)."""
         saved = asdict(self._view)
-        for transient in ("font_scale", "shown_step"):
+        for transient in ("font_scale", "shown_step", "panel"):
             saved.pop(transient)
         return saved
 
@@ -125,6 +139,7 @@ class ViewState(QObject):
             "speed": self.set_speed,
             "auto_levels": self.set_auto_levels,
             "first_step": self.set_first_step,
+            "relative_profile": self.set_relative_profile,
         }
         for name, setter in setters.items():
             with contextlib.suppress(TypeError, ValueError):

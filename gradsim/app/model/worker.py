@@ -5,9 +5,10 @@ threads share one interpreter lock, and a window drawing at 30 fps starved an in
 training thread to a fraction of its speed. A reader object on its own QThread receives the
 process's reports and puts them in a ``SnapshotHub``; the UI's draw timer takes the latest
 snapshot when it is ready to draw, so training never waits on drawing and drawing never waits on
-training. Rows of statistics accumulate in the hub between takes (the heatmap must not miss a
-step); everything else is "latest wins". Commands go to the process over a pipe. A comparison
-runs 2-4 simulations in lockstep in the same process; its reports reach the UI as complete sets
+training. Rows of statistics (and the occasional distributions and learned functions)
+accumulate in the hub between takes (the heatmap must not miss a step); everything else is
+"latest wins". Commands go to the process over a pipe. A comparison runs 2-4 simulations in
+lockstep in the same process; its reports reach the UI as complete sets
 (``SnapshotHub.take_all``), one snapshot per run.
 """
 
@@ -32,6 +33,8 @@ from gradsim.engine.protocol import Command, Report, Stop
 from gradsim.engine.runner import serve
 
 if TYPE_CHECKING:  # only types here: the simulation itself runs in the child process
+    from gradsim.engine.distributions import StepDistributions
+    from gradsim.engine.learned_function import LearnedFunction
     from gradsim.engine.stats import StepStats
     from gradsim.engine.theory import TheoryProfile
 
@@ -68,6 +71,9 @@ class SnapshotHub:
         self._lock = threading.Lock()
         self._latest: list[Snapshot] = []  # the newest set, by run
         self._rows: list[list[StepStats]] = []  # by run: rows not taken yet
+        # Likewise the occasional distributions and learned functions (replay needs each).
+        self._distributions: list[list[StepDistributions]] = []
+        self._functions: list[list[LearnedFunction]] = []
         self._fresh = False
 
     def publish(self, snapshots: Sequence[Snapshot]) -> None:
@@ -75,8 +81,12 @@ class SnapshotHub:
         with self._lock:
             if not self._latest or self._latest[0].generation != snapshots[0].generation:
                 self._rows = [[] for _ in snapshots]
-            for rows, snapshot in zip(self._rows, snapshots, strict=True):
-                rows.extend(snapshot.rows)
+                self._distributions = [[] for _ in snapshots]
+                self._functions = [[] for _ in snapshots]
+            for i, snapshot in enumerate(snapshots):
+                self._rows[i].extend(snapshot.rows)
+                self._distributions[i].extend(snapshot.distributions)
+                self._functions[i].extend(snapshot.functions)
             self._latest, self._fresh = list(snapshots), True
 
     def take_all(self) -> list[Snapshot] | None:
@@ -85,9 +95,17 @@ class SnapshotHub:
         with self._lock:
             if not self._fresh:
                 return None
-            rows, latest = self._rows, self._latest
+            latest = self._latest
+            rows, dists, funcs = self._rows, self._distributions, self._functions
             self._rows, self._fresh = [[] for _ in latest], False
-        return [dataclasses.replace(s, rows=tuple(r)) for s, r in zip(latest, rows, strict=True)]
+            self._distributions = [[] for _ in latest]
+            self._functions = [[] for _ in latest]
+        return [
+            dataclasses.replace(
+                s, rows=tuple(rows[i]), distributions=tuple(dists[i]), functions=tuple(funcs[i])
+            )
+            for i, s in enumerate(latest)
+        ]
 
 
 class _ReportReader(QObject):

@@ -18,8 +18,9 @@ from html import escape
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from gradsim.app.model.replay import profile_row
 from gradsim.app.model.session import RunSession
-from gradsim.app.model.view_state import ViewState
+from gradsim.app.model.view_state import View, ViewState
 from gradsim.app.views import plot_parts as parts
 from gradsim.app.views.colorbar import DecadeColorBar
 from gradsim.app.views.colors import (
@@ -27,8 +28,10 @@ from gradsim.app.views.colors import (
     special_key,
     to_hex,
 )
+from gradsim.app.views.compare_profile import CompareProfilePlot
 from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.learned_function_view import LearnedFunctionView, missing_text
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
 from gradsim.app.views.status import accuracy_text
@@ -103,6 +106,8 @@ class CompareView(QtWidgets.QWidget):
         self._generation = -1  # the session's runs last drawn
 
         self.heatmaps: list[HeatmapView] = []
+        self.functions: list[LearnedFunctionView] = []  # in the heatmaps' place, on demand
+        self._pages: list[QtWidgets.QStackedWidget] = []
         self.titles: list[QtWidgets.QLabel] = []
         self.grid_widget = grid_widget = QtWidgets.QWidget()
         grid = QtWidgets.QGridLayout(grid_widget)
@@ -119,11 +124,17 @@ class CompareView(QtWidgets.QWidget):
             heatmap = HeatmapView()
             heatmap.make_compact()
             heatmap.installEventFilter(self)  # its plot moves: the colour bar follows
+            function = LearnedFunctionView()
+            page = QtWidgets.QStackedWidget()
+            page.addWidget(heatmap)
+            page.addWidget(function)
             row, col = 2 * (i // cols), i % cols
             grid.addWidget(title, row, col)
-            grid.addWidget(heatmap, row + 1, col)
+            grid.addWidget(page, row + 1, col)
             grid.setRowStretch(row + 1, 1)
             self.heatmaps.append(heatmap)
+            self.functions.append(function)
+            self._pages.append(page)
             self.titles.append(title)
         self.color_bar = SharedColorBar()
         self.color_bar.installEventFilter(self)
@@ -146,6 +157,7 @@ class CompareView(QtWidgets.QWidget):
         self.loss_plot = LossPlot(labels, theme)
         if rows == 1:
             self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
+        self.profile_plot = CompareProfilePlot(labels, theme)
 
         # The heatmaps are the point. In one row, the loss gets a quarter of the height below
         # them; under a 2 x 2 grid it goes to the right (a third of the width), or the
@@ -155,7 +167,14 @@ class CompareView(QtWidgets.QWidget):
             along.Vertical if rows == 1 else along.Horizontal
         )
         splitter.addWidget(grid_widget)
-        splitter.addWidget(self.loss_plot)
+        # The loss and the layer profile share the rest: side by side under one row of
+        # heatmaps, one above the other beside a 2 x 2 grid.
+        self._side = side = DividedSplitter(along.Horizontal if rows == 1 else along.Vertical)
+        side.addWidget(self.loss_plot)
+        side.addWidget(self.profile_plot)
+        for plot in (self.loss_plot, self.profile_plot):
+            plot.set_compact_legend(rows == 2)
+        splitter.addWidget(side)
         share = 3 if rows == 1 else 2
         splitter.setStretchFactor(0, share)
         splitter.setStretchFactor(1, 1)
@@ -199,20 +218,57 @@ class CompareView(QtWidgets.QWidget):
             [(h.steps, h.loss) for h in session.histories],
             diverged=[h.diverged_at is not None for h in session.histories],
         )
+        self._draw_profiles(session, view)
+        self._draw_functions(session, view)
         for i, (note, tip) in enumerate(run_notes(session)):
             if note != self._notes[i]:
                 self._notes[i] = note
                 self._write_title(i)
             self.titles[i].setToolTip(tip)
 
+    def _draw_profiles(self, session: RunSession, view: View) -> None:
+        """Every run's profile at the step shown (the newest, or the one replayed: then the
+        heatmaps and the loss mark it)."""
+        rows = [profile_row(h, view.metric, view.shown_step) for h in session.histories]
+        applies = [stat_applies(view.metric, c.depth, c.activation) for c in session.configs]
+        self.profile_plot.set_profiles(rows, view.metric, view.relative_profile, applies)
+        replaying = view.shown_step is not None
+        for heatmap, row in zip(self.heatmaps, rows, strict=True):
+            heatmap.set_marked_step(row.step if replaying and row is not None else None)
+        self.loss_plot.set_marked_step(view.shown_step)
+
+    def _draw_functions(self, session: RunSession, view: View) -> None:
+        """Each run's learned function in its heatmap's place, when that panel is chosen:
+        side by side, a net that learns and one that does not."""
+        functions = view.panel == "function"
+        self._show_functions(functions)
+        if not functions:
+            return
+        for i, function in enumerate(self.functions):
+            measured = session.functions[i]
+            message = missing_text(session.configs[i], measured, len(session.histories[i]))
+            function.set_function(measured.at(view.shown_step), message)
+
+    def _show_functions(self, on: bool) -> None:
+        for page in self._pages:
+            page.setCurrentIndex(1 if on else 0)
+        self.color_bar.setVisible(not on)  # the heatmaps' scale and key
+        self.key.setVisible(not on)
+
     def export_widget(self, target: str) -> QtWidgets.QWidget:
-        """The widget pictured for an export ``target``: the heatmaps with their titles,
-        shared colour bar and key, or the loss plot; a comparison has no profile or map."""
-        if target == "heatmap":
+        """The widget pictured for an export ``target``: the heatmaps (or the learned
+        functions) with their headings, shared colour bar and key; the loss or the profile.
+        A comparison has no order-to-chaos map."""
+        if target in ("heatmap", "function"):  # each run's, with their headings
+            self._show_functions(target == "function")
             return self.grid_widget
         if target == "loss":
             return self.loss_plot
-        raise ValueError(f"a comparison shows no {target}; export its heatmap, loss or window")
+        if target == "profile":
+            return self.profile_plot
+        raise ValueError(
+            f"a comparison shows no {target}; export its heatmap, loss, profile or window"
+        )
 
     def levels(self) -> tuple[float, float]:
         """The shared levels in decades (lo, hi)."""
@@ -222,7 +278,7 @@ class CompareView(QtWidgets.QWidget):
     def set_font_scale(self, scale: float) -> None:
         """Scale every text (e.g. 1.5 for a presentation mode)."""
         self._font_scale = float(scale)
-        views: list[Styled] = [*self.heatmaps, self.loss_plot]
+        views: list[Styled] = [*self.heatmaps, *self.functions, self.loss_plot, self.profile_plot]
         for view in views:
             view.set_font_scale(scale)
         if self._loss_below:  # room for its ticks
@@ -236,7 +292,8 @@ class CompareView(QtWidgets.QWidget):
 
     def _style_splitter(self) -> None:
         # A line between the colour bar's title and the loss plot's: two plots, not one.
-        self._splitter.set_divider(self._theme, round(14 * self._font_scale))
+        for splitter in (self._splitter, self._side):
+            splitter.set_divider(self._theme, round(14 * self._font_scale))
 
     def set_theme(self, theme: Theme) -> None:
         """Restyle the titles and background, and every child that can."""
@@ -244,7 +301,9 @@ class CompareView(QtWidgets.QWidget):
         palette = self.palette()
         palette.setColor(QtGui.QPalette.ColorRole.Window, QtGui.QColor(theme.background))
         self.setPalette(palette)
-        views: list[Styled] = [*self.heatmaps, self.loss_plot, self.color_bar]
+        views: list[Styled] = [
+            *self.heatmaps, *self.functions, self.loss_plot, self.profile_plot, self.color_bar
+        ]
         for view in views:
             view.set_theme(theme)
         self._style_splitter()
@@ -267,8 +326,15 @@ class CompareView(QtWidgets.QWidget):
         n_a = any(h.not_applicable() is not None for h in self.heatmaps)
         self.key.setText(special_key(underflow, n_a) + "&nbsp;&nbsp;&nbsp;one colour scale")
 
+    def _heading_pt(self) -> float:
+        """Headings a little larger than axis titles, but not in a 2 x 2 grid, where a long
+        label would wrap to three lines and take the heatmaps' height."""
+        if len(self._labels) == 4:
+            return parts.BASE_TICK_PT * self._font_scale  # bold: still reads as a heading
+        return parts.BASE_LABEL_PT * 1.15 * self._font_scale
+
     def _write_title(self, i: int) -> None:
-        theme, size = self._theme, parts.BASE_LABEL_PT * 1.15 * self._font_scale
+        theme, size = self._theme, self._heading_pt()
         self.titles[i].setStyleSheet(
             f"QLabel {{ color: {theme.foreground}; background: {theme.background};"
             f" font-size: {size:.1f}pt; padding: 2px 4px; }}"
@@ -283,7 +349,7 @@ class CompareView(QtWidgets.QWidget):
         heatmaps keep lining up when one run's note grows ("diverged at step 1"), and a long
         label that wraps to three lines is not cut off."""
         font = QtGui.QFont()
-        font.setPointSizeF(parts.BASE_LABEL_PT * 1.15 * self._font_scale)
+        font.setPointSizeF(self._heading_pt())
         height = 2 * QtGui.QFontMetrics(font).lineSpacing() + 6
         for title in self.titles:
             if title.width() > 0:

@@ -58,6 +58,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     # A compact heatmap (in a comparison) has no title line of its own: its hover readout
     # ("step 5, layer 3: ... = 0.2"; "" when the mouse leaves) goes to the comparison's.
     hovered = QtCore.Signal(str)
+    # A click on a cell: replay its recorded step in every view (double-click: follow again).
+    stepClicked = QtCore.Signal(int)
 
     def __init__(
         self,
@@ -107,6 +109,13 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         )
         self._overflow_line.setVisible(False)
         self._plot.addItem(self._overflow_line, ignoreBounds=True)
+        # The replayed step (hidden while the views follow the newest step): a light line on
+        # a dark one, visible on every colour of the map.
+        self._marker_under = pg.InfiniteLine(angle=90, movable=False)
+        self._marker = pg.InfiniteLine(angle=90, movable=False)
+        for line in (self._marker_under, self._marker):
+            line.setVisible(False)
+            self._plot.addItem(line, ignoreBounds=True)
         self._notes = ""
         self._compact = False
         self._readout_text = ""
@@ -411,6 +420,10 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         scale, theme = self._font_scale, self._theme
         for key in ("left", "right", "top", "bottom"):  # the colour bar's frame
             self._cbar.getAxis(key).setPen(theme.foreground)
+        # The replay mark: wide enough to find on a 1000-step heatmap.
+        width = max(2.0, theme.line_width)
+        self._marker_under.setPen(pg.mkPen("#000000", width=width + 3))
+        self._marker.setPen(pg.mkPen("#ffffff", width=width))
         style_axis(self._plot.getAxis("bottom"), "training step", scale, theme=theme)
         style_axis(
             self._plot.getAxis("left"), "layer (1 = input)", scale, widest_tick="2000", theme=theme
@@ -476,8 +489,22 @@ class HeatmapView(pg.GraphicsLayoutWidget):
         self._set_readout(f"step {step}, layer {layer}: {name} = {shown}")
 
     def _on_mouse_clicked(self, event: MouseClickEvent) -> None:
-        if event.double() and self._vb.sceneBoundingRect().contains(event.scenePos()):
+        if not self._vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        if event.double():
             self.follow()
+            return
+        point = self._vb.mapSceneToView(event.scenePos())
+        hit = self.value_at(point.x(), point.y())
+        if hit is not None:
+            self.stepClicked.emit(hit[0])
+
+    def set_marked_step(self, step: int | None) -> None:
+        """Mark the replayed ``step`` with a line (None: no mark, the newest is shown)."""
+        for line in (self._marker_under, self._marker):
+            line.setVisible(step is not None)
+            if step is not None:
+                line.setValue(float(step))
 
     def _on_view_changed(self, *_: object) -> None:
         if self._steps.size and self._x_extent() != (self._x0, self._x0 + self._span - 1):

@@ -65,6 +65,9 @@ class LossPlot(BasePlot):
             self._add(curve)
             line.setVisible(False)
             self._add(line)
+        self._marker = pg.InfiniteLine(angle=90, movable=False)  # the replayed step
+        self._marker.setVisible(False)
+        self._add(self._marker)
         self._symbols = [False] * count
         self._overflow_at: list[int | None] = [None] * count
         # A text line under the plot, as in ProfilePlot: a LegendItem over the data would
@@ -74,6 +77,7 @@ class LossPlot(BasePlot):
             self.plotItem.layout.addItem(self._legend, 4, 1)
         self._legend_entries: list[str] = []
         self._legend_state: tuple[object, ...] | None = None
+        self._compact_legend = False
         self._shown: tuple[np.ndarray, ...] | None = None
         self.set_axis_labels("training step", "loss")
         self.set_theme(theme)  # BasePlot's: it calls _apply_theme for the run colours
@@ -122,6 +126,12 @@ class LossPlot(BasePlot):
         self._anchor.set_bounds(x, self._value_range.update(*_log_extent(np.concatenate(ys))))
         settle_range(self.plotItem.vb)
 
+    def set_marked_step(self, step: int | None) -> None:
+        """Mark the replayed ``step`` (None: the newest is shown, no mark)."""
+        self._marker.setVisible(step is not None)
+        if step is not None:
+            self._marker.setValue(float(step))
+
     def clear(self) -> None:
         """Remove the data (new runs): fresh axes, nothing of the old runs."""
         self._shown = None
@@ -148,6 +158,7 @@ class LossPlot(BasePlot):
         """A single run in the theme's "measured" colour, its overflow in the overflow colour;
         a comparison in one colour per run (theme.series), line and marker alike."""
         width, dash = self._theme.line_width, QtCore.Qt.PenStyle.DashLine
+        self._marker.setPen(pg.mkPen(self._theme.accent, width=width))
         fill = QtGui.QColor(self._theme.background)
         fill.setAlpha(200)  # a line's label stays readable over the curve it may cover
         for i, (curve, line) in enumerate(zip(self.curves, self.overflow_lines, strict=True)):
@@ -171,31 +182,48 @@ class LossPlot(BasePlot):
         if getattr(self, "_legend_state", False) is not False:  # not while constructing
             self._update_legend()  # as many entries a line as the new width holds
 
+    def set_compact_legend(self, on: bool) -> None:
+        """Name only the runs with news (where they overflowed): in a narrow column beside a
+        2 x 2 grid, whose headings show each run's colour, a full legend took the plot's
+        height."""
+        self._compact_legend = bool(on)
+        self._legend_state = None
+        self._update_legend()
+
     def _update_legend(self) -> None:
         if not self._run_labels:
             return
-        entries = [
-            label + (f" (inf/nan from step {at})" if at is not None else "")
-            for label, at in zip(self._run_labels, self._overflow_at, strict=True)
+        entries: list[tuple[int | None, str]] = [
+            (i, label + (f" (inf/nan from step {at})" if at is not None else ""))
+            for i, (label, at) in enumerate(zip(self._run_labels, self._overflow_at, strict=True))
         ]
+        if self._compact_legend:
+            stops = zip(entries, self._overflow_at, strict=True)
+            news = [entry for entry, at in stops if at is not None]
+            entries = news or [(None, "colours as in the headings")]
         size = BASE_TICK_PT * self._font_scale
         lines = self._pack(entries, size, max(200, self.width() - 120))
         state = (tuple(lines), size, self._theme.foreground)
         if state == self._legend_state:
             return  # unchanged: no relayout (this runs every frame and on every resize)
-        self._legend_state, self._legend_entries = state, entries
+        self._legend_state, self._legend_entries = state, [text for _, text in entries]
         self._legend.setText("<br>".join(lines), color=self._theme.foreground, size=f"{size}pt")
         self._relayout()
 
-    def _pack(self, entries: list[str], point_size: float, width: float) -> list[str]:
-        """Entries (coloured swatch + text) in as few HTML lines as fit ``width`` pixels."""
+    def _pack(
+        self, entries: list[tuple[int | None, str]], point_size: float, width: float
+    ) -> list[str]:
+        """Entries (run index for the swatch's colour, or None for none; text) in as few HTML
+        lines as fit ``width`` pixels."""
         font = QtGui.QFont()
         font.setPointSizeF(point_size)
         metrics = QtGui.QFontMetricsF(font)
         lines: list[str] = []
         used = 0.0
-        for i, text in enumerate(entries):
-            html = f"<span style='color:{to_hex(self._color(i))}'>━━</span>&nbsp;{escape(text)}"
+        for run, text in entries:
+            colour = "" if run is None else to_hex(self._color(run))
+            swatch = f"<span style='color:{colour}'>━━</span>&nbsp;" if colour else ""
+            html = swatch + escape(text)
             needed = metrics.horizontalAdvance(f"━━ {text}      ")
             if lines and used + needed <= width:
                 lines[-1] += "&nbsp;" * 6 + html

@@ -20,6 +20,7 @@ from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
 BASE_TICK_PT = 12.0  # sizes at font scale 1, chosen for a 1920x1080 projector
 BASE_LABEL_PT = 14.0
+MIN_TITLE_PT = 18.0  # 24 px: an axis title shrunk to fit its axis goes no smaller
 FEW_POINTS = 200  # up to this many points, the loss line also shows its points
 MIN_GRID_CONTRAST = 4  # grid lines closer than this (of 255) to the background are not drawn
 
@@ -177,6 +178,7 @@ class GridAxis(pg.AxisItem):
         self._background = DEFAULT_THEME.background
         self._wanted_pt: float | None = None  # the title's own size (style_axis sets it)
         self._fitted_size: str | None = None  # the size fit_label last gave it
+        self._shown_label = ""  # the text fit_label last drew (the title, or its short form)
 
     def resizeEvent(self, ev: object = None) -> None:
         if hasattr(self, "_fitted_size"):  # pyqtgraph resizes it inside __init__
@@ -185,29 +187,38 @@ class GridAxis(pg.AxisItem):
 
     def fit_label(self) -> None:
         """Shrink the title to the axis's length if it is longer (a short plot in presentation
-        mode), never below the tick labels' size; back to its own size when there is room.
+        mode), never below 24 px nor the ticks' size; back to its own size when there is room.
         pyqtgraph centres a title on its axis: a longer one was cut at both ends."""
         style: dict[str, str] = getattr(self, "labelStyle", {})  # untyped in pyqtgraph
         size = style.get("font-size")
         if size != self._fitted_size:  # set anew (style_axis): the size the title wants
             self._wanted_pt = _points(size)
         wanted = self._wanted_pt
-        if wanted is None or not self.labelText:
+        if wanted is None or not getattr(self, "labelText", ""):
             return
         vertical = self.orientation in ("left", "right")
         length = self.geometry().height() if vertical else self.geometry().width()
-        font = QtGui.QFont()
-        font.setPointSizeF(wanted)
-        text = QtGui.QTextDocument()
-        text.setDefaultFont(font)
-        text.setHtml(self.labelText)
-        needed = text.idealWidth() + 8
-        floor = (self.style["tickFont"] or QtGui.QFont()).pointSizeF()
-        fitted = wanted if length <= 0 or needed <= length else max(floor, wanted * length / needed)
+        # Never below the ticks' size, nor below 24 px (18 pt): what the back of a hall reads.
+        floor = min((self.style["tickFont"] or QtGui.QFont()).pointSizeF(), MIN_TITLE_PT)
+        # The whole title if it fits at some size from its own down to the ticks' size;
+        # else without its parenthesis ("layer (1 = input)" -> "layer"), at the ticks' size.
+        title: str = getattr(self, "labelText", "")  # untyped in pyqtgraph
+        shown, fitted = title, wanted
+        needed = _text_width(shown, wanted)
+        if length > 0 and needed > length:
+            fitted = max(floor, wanted * length / needed)
+            while fitted > floor and _text_width(shown, fitted) > length:  # hinting: not linear
+                fitted = max(floor, fitted - 0.25)
+            short = shown.split(" (")[0]
+            if _text_width(shown, fitted) > length and short != shown:
+                shown = short
         self._fitted_size = f"{fitted:.2f}pt"
-        if size != self._fitted_size:
+        if size != self._fitted_size or shown != self._shown_label:
+            self._shown_label = shown
             self.labelStyle = {**style, "font-size": self._fitted_size}
+            self.labelText = shown
             self.label.setHtml(self.labelString())
+            self.labelText = title  # the axis's title stays the whole one (tests, restyles)
             self._adjustSize()
             self.picture = None
             self.update()
@@ -312,6 +323,16 @@ class LogAxis(GridAxis):
         return [s if k else "" for s, k in zip(strings, keep, strict=True)]
 
 
+def _text_width(html: str, points: float) -> float:
+    """Pixels ``html`` takes on one line at ``points`` (with a little margin)."""
+    font = QtGui.QFont()
+    font.setPointSizeF(points)
+    text = QtGui.QTextDocument()
+    text.setDefaultFont(font)
+    text.setHtml(html)
+    return float(text.idealWidth()) + 10  # the text item's margins, and a pixel to spare
+
+
 def _points(size: object) -> float | None:
     """12.5 from "12.5pt" (a label style's font size), else None."""
     if isinstance(size, str) and size.endswith("pt"):
@@ -357,11 +378,18 @@ class FittedLabel(pg.LabelItem):
     whole text's width, so in a small window a long title (or a hover readout) pushed the
     plot's right side, colour bar and all, out of view."""
 
+    def resizeEvent(self, ev: object) -> None:
+        # Wrap to the new width first: pyqtgraph places the text by its width, and placed by
+        # the old one, right-justified text stuck out past the plot's edge.
+        self.item.setTextWidth(self.rect().width() if self.rect().width() > 1 else -1)
+        super().resizeEvent(ev)
+
     def updateMin(self) -> None:
         width = self.rect().width()
         self.item.setTextWidth(width if width > 1 else -1)
         if self.opts.get("justify") == "right":  # within the wrapped block, too
-            self.item.document().setDefaultTextOption(QtGui.QTextOption(QtCore.Qt.AlignmentFlag.AlignRight))
+            right = QtGui.QTextOption(QtCore.Qt.AlignmentFlag.AlignRight)
+            self.item.document().setDefaultTextOption(right)
         height = self.itemRect().height()
         self.setMinimumWidth(0)
         self.setMinimumHeight(height)

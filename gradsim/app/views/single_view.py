@@ -12,10 +12,12 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from gradsim.app.model.replay import profile_row
 from gradsim.app.model.session import RunSession
-from gradsim.app.model.view_state import View, ViewState
+from gradsim.app.model.view_state import PANEL_NAMES, View, ViewState
 from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
+from gradsim.app.views.learned_function_view import LearnedFunctionView, missing_text
 from gradsim.app.views.levels import SharedLevels
 from gradsim.app.views.loss_plot import LossPlot
 from gradsim.app.views.plots import ProfilePlot
@@ -29,7 +31,9 @@ if TYPE_CHECKING:  # the theory and the map load on first use, after the first p
     from gradsim.app.views.theory_panel import ChaosMap
     from gradsim.engine.theory import TheoryProfile
 
-PROFILE_TAB, MAP_TAB = 0, 1
+# The panels under the loss, one tab each, in this order (the view state names them).
+PANELS = PANEL_NAMES
+PROFILE_TAB, FUNCTION_TAB, MAP_TAB = (PANELS.index(name) for name in PANELS)
 HEATMAP_SHARE, HEATMAP_SHARE_PRESENTING = 0.6, 0.52  # of the width, next to the side column
 THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
 
@@ -74,15 +78,21 @@ class SingleRunView(DividedSplitter):
         self._theory_ready = False  # the first readout waits for the first paint
         QTimer.singleShot(THEORY_DELAY_MS, self, self._start_theory)
         self._look: tuple[Theme, float] | None = None
+        self._drawn: tuple[RunSession, ViewState] | None = None  # what draw() last had
         self.readout = TheoryReadout()
         # The profile and the map share the space under the loss: a tab each, so both stay
         # large enough to read; the readout (one sentence) stays visible under either.
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.function_view = LearnedFunctionView()
         self.tabs.addTab(self.profile_plot, "Layer profile")
+        self.tabs.addTab(self.function_view, "Learned function")
         self.tabs.addTab(self._map_page, "Order-to-chaos map")
         self.tabs.currentChanged.connect(lambda index: self.chaos_map if index == MAP_TAB else None)
         self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
+        self.tabs.setTabToolTip(
+            FUNCTION_TAB, "What the network computes: decision regions, or prediction vs target"
+        )
         self.tabs.setTabToolTip(
             MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
         )
@@ -120,7 +130,18 @@ class SingleRunView(DividedSplitter):
 
     def show_map(self, on: bool = True) -> None:
         """Show the order-to-chaos map (or the layer profile) under the loss."""
-        self.tabs.setCurrentIndex(MAP_TAB if on else PROFILE_TAB)
+        self.show_panel("map" if on else "profile")
+
+    def show_panel(self, name: str) -> None:
+        """Bring one of ``PANELS`` to the front under the loss."""
+        if name not in PANELS:
+            raise ValueError(f"unknown panel {name!r}; expected one of {', '.join(PANELS)}")
+        self.tabs.setCurrentIndex(PANELS.index(name))
+
+    @property
+    def panel(self) -> str:
+        """The panel in front under the loss."""
+        return PANELS[self.tabs.currentIndex()]
 
     def set_theory(self, config: Config, profile: TheoryProfile | None) -> None:
         """Readout and map for ``config`` (``profile`` None: predicted here, at unit input),
@@ -147,7 +168,9 @@ class SingleRunView(DividedSplitter):
 
     def set_look(self, theme: Theme, font_scale: float) -> None:
         self._look = (theme, font_scale)
-        views: list[Styled] = [self.heatmap, self.loss_plot, self.profile_plot, self.readout]
+        views: list[Styled] = [
+            self.heatmap, self.loss_plot, self.profile_plot, self.readout, self.function_view
+        ]
         if self._chaos_map is not None:
             views.append(self._chaos_map)
         for view in views:
@@ -170,6 +193,7 @@ class SingleRunView(DividedSplitter):
     def draw(self, session: RunSession, state: ViewState) -> None:
         """Show the session's single run as the view state asks (cheap when nothing changed:
         every plot compares with what it shows)."""
+        self._drawn = (session, state)
         view = state.view
         history, config = session.histories[0], session.configs[0]
         if session.generation != self._generation:  # a new run: nothing of the old one stays
@@ -188,41 +212,49 @@ class SingleRunView(DividedSplitter):
         key = (session.generation, view.metric, view.window)
         self._levels.apply([self.heatmap], state, key, [history.diverged_at])
         self.loss_plot.set_runs([(history.steps, history.loss)])
-        self._draw_profile(history, steps, values, view, theory, applies)
+        self._draw_profile(history, view, theory, applies)
+        if self.tabs.currentIndex() == FUNCTION_TAB:  # only the panel in front is drawn
+            self._draw_function(session, view)
 
     def _draw_profile(
-        self,
-        history: Recorder,
-        steps: np.ndarray,
-        values: np.ndarray,
-        view: View,
-        theory: TheoryProfile | None,
-        applies: np.ndarray,
+        self, history: Recorder, view: View, theory: TheoryProfile | None, applies: np.ndarray
     ) -> None:
-        """The shown step's values across layers (from the heatmap's rows: no copy of the
-        whole history per frame). A step whose values all overflowed has no line to draw:
-        the last step before it that has one stands in, and the title says so (for the
-        exploding seed: step 0's straight line of doublings)."""
-        if not steps.size:
+        """The shown step's values across layers (the newest, or the one replayed: then the
+        heatmap marks it)."""
+        row = profile_row(history, view.metric, view.shown_step)
+        marked = None if row is None or view.shown_step is None else row.step
+        self.heatmap.set_marked_step(marked)
+        self.loss_plot.set_marked_step(marked)
+        self._draw_measured(history, view.shown_step)
+        if row is None:
             self.profile_plot.clear()
             return
-        row = len(steps) - 1
-        if view.shown_step is not None:
-            row = int(np.clip(np.searchsorted(steps, view.shown_step, side="right") - 1, 0, row))
-        note = ""
-        if not np.isfinite(values[row]).any():
-            usable = np.flatnonzero(np.isfinite(values[: row + 1]).any(axis=1))
-            if usable.size:
-                note = f"step {int(steps[row])}: every layer inf/nan"
-                row = int(usable[-1])
         # The theory is about step 0: anchored on step 0's measurement, which the view can
         # show beside the shown step (a deviation after training is then plain to see).
         first = self._first_row(history, view.metric)
-        line, label = theory_line(theory, view.metric, first if first is not None else values[row])
+        line, label = theory_line(theory, view.metric, first if first is not None else row.values)
         self.profile_plot.set_profile(
-            values[row], view.metric, line, label, step=int(steps[row]), note=note,
-            first=first if view.first_step and int(steps[row]) != 0 else None, applies=applies,
+            row.values, view.metric, line, label, step=row.step, note=row.note,
+            first=first if view.first_step and row.step != 0 else None, applies=applies,
         )  # fmt: skip
+
+    def _draw_function(self, session: RunSession, view: View) -> None:
+        """The learned function at the step shown (the newest measured at or before it)."""
+        functions = session.functions[0]
+        message = missing_text(session.configs[0], functions, len(session.histories[0]))
+        self.function_view.set_function(functions.at(view.shown_step), message)
+
+    def _draw_measured(self, history: Recorder, shown_step: int | None) -> None:
+        """While a step is replayed, the readout adds what the gradient did at that step (the
+        prediction is about step 0). Live, the readout stays one sentence: the profile below
+        the theory line shows the measurement already, and space is short on a projector."""
+        row = None if shown_step is None else profile_row(history, "backprop_grad_rms", shown_step)
+        if row is None:
+            self.readout.set_measured("")
+            return
+        from gradsim.engine.theory_summary import measured_sentence
+
+        self.readout.set_measured(measured_sentence(row.step, row.values))
 
     @staticmethod
     def _first_row(history: Recorder, metric: str) -> np.ndarray | None:
@@ -238,7 +270,10 @@ class SingleRunView(DividedSplitter):
             return self.heatmap
         if target == "loss":
             return self.loss_plot
-        if target not in ("map", "profile"):
+        if target not in PANELS:
             raise ValueError(f"unknown picture {target!r}")
-        self.show_map(target == "map")
-        return self.chaos_map if target == "map" else self.profile_plot
+        self.show_panel(target)
+        if self._drawn is not None:  # only the panel in front is drawn: draw it now
+            self.draw(*self._drawn)
+        pages: dict[str, QWidget] = {"profile": self.profile_plot, "function": self.function_view}
+        return self.chaos_map if target == "map" else pages[target]

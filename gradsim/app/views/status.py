@@ -25,8 +25,14 @@ def run_state(session: RunSession) -> str:
     return "paused"
 
 
-def transport_text(session: RunSession) -> str:
-    """What training is doing, for the room: playing, paused, or building the scene."""
+def transport_text(session: RunSession, shown_step: int | None = None) -> str:
+    """What training is doing, for the room: playing, paused, or building the scene; and
+    which step the views show when one is replayed."""
+    text = _training_text(session)
+    return text if shown_step is None else f"{text} · replaying step {shown_step:,} (End: live)"
+
+
+def _training_text(session: RunSession) -> str:
     opening = session.opening
     if opening is not None:
         done = max((s.step_count for s in session.snapshots), default=0)

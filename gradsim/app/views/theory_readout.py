@@ -40,6 +40,7 @@ class TheoryReadout(QtWidgets.QLabel):
         self.setSizePolicy(policy.Preferred, policy.Minimum)
         self._theme, self._scale = DEFAULT_THEME, 1.0
         self._summary: GradientSummary | None = None
+        self._measured = ""  # the measured counterpart at the step shown, a second line
         self._restyle()
 
     @property
@@ -51,6 +52,16 @@ class TheoryReadout(QtWidgets.QLabel):
         self._summary = summary
         self.setToolTip(summary.note)
         self._render()
+
+    def set_measured(self, text: str) -> None:
+        """The measured line under the prediction ("" for none); redrawn only on change."""
+        if text != self._measured:
+            self._measured = text
+            self._render()
+
+    @property
+    def measured(self) -> str:
+        return self._measured
 
     def set_font_scale(self, scale: float) -> None:
         self._scale = float(scale)
@@ -79,6 +90,9 @@ class TheoryReadout(QtWidgets.QLabel):
         if summary.available and text.endswith(verdict):  # the verdict closes the sentence
             head = html.escape(text[: -len(verdict)])
             color = color or self._theme.window_text
-            self.setText(f'{head}<b><span style="color:{color}">{verdict}</span></b>')
+            body = f'{head}<b><span style="color:{color}">{verdict}</span></b>'
         else:
-            self.setText(html.escape(text))
+            body = html.escape(text)
+        if self._measured:
+            body += "<br>" + html.escape(self._measured)
+        self.setText(body)

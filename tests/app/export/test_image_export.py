@@ -31,6 +31,7 @@ SIZES = {
     "heatmap": (1200, 800),
     "profile": (1600, 900),
     "loss": (1200, 800),
+    "function": (1200, 900),
     "map": (1200, 900),
 }
 
@@ -202,7 +203,7 @@ def test_bad_requests_say_what_is_wrong_and_write_nothing(window, tmp_path) -> N
     assert sorted(os.listdir(tmp_path)) == ["kept.png"]
 
 
-def test_a_comparison_offers_its_heatmaps_and_loss_only(qtbot, tmp_path) -> None:
+def test_a_comparison_offers_its_heatmaps_loss_and_profile_not_a_map(qtbot, tmp_path) -> None:
     win = open_window(qtbot)
     try:
         runs = [(p.title, p.config) for p in map(get_preset, ("relu-he", "tanh-xavier"))]
@@ -212,9 +213,9 @@ def test_a_comparison_offers_its_heatmaps_and_loss_only(qtbot, tmp_path) -> None
         assert all(grid.isAncestorOf(h) for h in view.heatmaps)
         assert grid.isAncestorOf(view.color_bar)
         assert win.export_widget("loss") is view.loss_plot
-        for target in ("profile", "map"):
-            with pytest.raises(ValueError, match="comparison"):
-                export(win, target, tmp_path / "a.png")
+        assert win.export_widget("profile") is view.profile_plot
+        with pytest.raises(ValueError, match="comparison"):
+            export(win, "map", tmp_path / "a.png")
         assert (
             QImage(str(export(win, "heatmap", tmp_path / "c.png", (800, 450)))).width() == 800
         )
