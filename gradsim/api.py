@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gradsim.engine.config import Config
+from gradsim.engine.distributions import HISTOGRAMS_EVERY  # re-exported: the API's default
 from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import STAT_NAMES
 
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     from gradsim.engine.distributions import DistributionHistory
     from gradsim.engine.theory import TheoryProfile
 
-# Histograms every 10th step cost a few per cent of the training time (benchmarks/
-# bench_engine.py) and still show how the distributions move.
-HISTOGRAMS_EVERY = 10
 
 
 def config(preset: str | None = None, *, file: str | Path | None = None, **fields: Any) -> Config:

@@ -46,6 +46,7 @@ from gradsim.cli.common import (
     positive_int,
     train,
 )
+from gradsim.engine.distributions import HISTOGRAMS_EVERY
 from gradsim.textplot import demo_layers, describe, gradient_table
 
 DEMO_PRESET = "seed-exploding"
@@ -91,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         required=True,
         help="output file: .csv (one row per step and layer), .npz or .json",
+    )
+    run.add_argument(
+        "--histograms",
+        metavar="FILE",
+        help="also save per-layer histograms of h, z, ∂loss/∂z and ∂loss/∂W (.npz or .json)",
+    )
+    run.add_argument(
+        "--histograms-every",
+        metavar="K",
+        type=positive_int,
+        default=HISTOGRAMS_EVERY,
+        help=f"with --histograms: measure every K-th step (default {HISTOGRAMS_EVERY}; "
+        "step 0 and a diverging step always)",
     )
     run.set_defaults(handler=_cmd_run)
 
@@ -155,16 +169,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: opening the app should not pay for what it does not use.
+    from gradsim.engine.distribution_export import check_histogram_path, write_histograms
     from gradsim.engine.export import ExportError, check_output_path, write_run
 
     config, label = build_config(args.preset, args.config, args.set)
+    histograms = args.histograms
     try:
         check_output_path(args.out)
+        if histograms is not None:
+            check_histogram_path(histograms)
     except ExportError as exc:
         raise UsageError(str(exc)) from exc
 
+    every = args.histograms_every if histograms is not None else None
     try:
-        sim, done = train(config, args.steps, args.out)
+        sim, done = train(config, args.steps, args.out, distributions=every)
     except Interrupted:
         return EXIT_INTERRUPTED
 
@@ -172,6 +191,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     assert recorder is not None
     try:
         write_run(args.out, config, recorder)
+        if histograms is not None and sim.distribution_history is not None:
+            write_histograms(sim.distribution_history, histograms, config)
     except ExportError as exc:  # e.g. disk full: still an unwritable output, exit 2
         error(str(exc))
         return EXIT_USAGE
@@ -184,7 +205,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     parts = [f"loss {num(loss[0])} -> {num(loss[-1])}"] if len(loss) else []
     if recorder.diverged_at is not None:
         parts.append(f"diverged at step {recorder.diverged_at}: {recorder.divergence_reason}")
-    parts.append(f"wrote {args.out}")
+    parts.append(f"wrote {args.out}" + (f" and {histograms}" if histograms is not None else ""))
     out(f"ran {counted} of {label} ({describe(config)}): " + "; ".join(parts))
     return EXIT_OK
 

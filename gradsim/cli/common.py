@@ -196,11 +196,13 @@ def load_preset(preset_id: str) -> Preset:
         raise UsageError(f"cannot load the presets: {exc}") from exc
 
 
-def make_simulation(config: Config, *, record: bool = True) -> Simulation:
+def make_simulation(
+    config: Config, *, record: bool = True, distributions: int | None = None
+) -> Simulation:
     from gradsim.engine.simulation import Simulation
 
     try:
-        return Simulation(config, record=record)
+        return Simulation(config, record=record, distributions=distributions)
     except MemoryError as exc:
         raise UsageError(
             f"not enough memory for this network (depth {config.depth}, width "
@@ -214,11 +216,13 @@ class Interrupted(Exception):
     """Ctrl-C during a command's training; the message is already printed (exit 130)."""
 
 
-def train(config: Config, steps: int, out_name: str) -> tuple[Simulation, int]:
+def train(
+    config: Config, steps: int, out_name: str, distributions: int | None = None
+) -> tuple[Simulation, int]:
     """A recorded run of ``steps`` steps (fewer if it diverges) with a progress bar, and how
-    many steps it took. Ctrl-C prints that ``out_name`` was not written, then raises
-    ``Interrupted``."""
-    sim = make_simulation(config)
+    many steps it took; histograms every ``distributions`` steps if given. Ctrl-C prints
+    that ``out_name`` was not written, then raises ``Interrupted``."""
+    sim = make_simulation(config, distributions=distributions)
     bar = ProgressBar(sys.stderr)
     try:
         done = sim.run(steps, bar)

@@ -105,6 +105,15 @@ def read_histograms(path: str | Path) -> HistogramFile:
     return HistogramFile(config=config, history=history)
 
 
+def check_histogram_path(path: str | Path) -> None:
+    """Refuse, before training, a histogram file that could not be written (an unknown
+    extension, a missing folder): ExportError naming it."""
+    target = Path(path)
+    _format(target)
+    if not target.parent.exists():
+        raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
+
+
 def _format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in HISTOGRAM_FORMATS:

@@ -45,6 +45,9 @@ KIND_TITLES: dict[str, str] = {
 VALUE_KINDS: tuple[str, ...] = ("activation", "preactivation")  # binned by value over a window
 LOG_KINDS: tuple[str, ...] = ("backprop_grad", "weight_grad")  # by magnitude, one bin per octave
 
+# The API's and `gradsim run`'s default cadence: histograms every 10th step cost a few per
+# cent of the training time (benchmarks/bench_engine.py) and still show how they move.
+HISTOGRAMS_EVERY = 10
 VALUE_BINS = 64  # a power of two: the windows below then have power-of-two bin widths
 DEFAULT_BUDGET_BYTES = 64 * 2**20
 # Values binned per numpy call: big enough that the per-call overhead vanishes, small enough

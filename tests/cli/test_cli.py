@@ -87,6 +87,35 @@ def test_run_writes_a_file_that_reloads(tmp_path: Path, ext: str) -> None:
     assert_matches(loaded.recorder, expected_run(SMALL_CONFIG, 4))
 
 
+@pytest.mark.parametrize("ext", [".npz", ".json"])
+def test_run_also_writes_histograms_on_a_cadence(tmp_path: Path, ext: str) -> None:
+    from gradsim.engine.distribution_export import read_histograms
+    from gradsim.engine.simulation import Simulation
+
+    result = gradsim(
+        "run", *SMALL, "--steps", "9", "--out", "run.npz", "--histograms", f"h{ext}",
+        "--histograms-every", "4", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"; wrote run.npz and h{ext}\n")
+    loaded = read_histograms(tmp_path / f"h{ext}")
+    assert loaded.config == SMALL_CONFIG and loaded.history.steps.tolist() == [0, 4, 8]
+    sim = Simulation(SMALL_CONFIG, distributions=4)
+    sim.run(9)
+    assert sim.distribution_history is not None
+    for got, want in zip(loaded.history.entries(), sim.distribution_history.entries(), strict=True):
+        for kind, histogram in want.histograms.items():
+            np.testing.assert_array_equal(got.histograms[kind].counts, histogram.counts)
+
+
+def test_run_refuses_a_histogram_file_it_cannot_write_before_training(tmp_path: Path) -> None:
+    result = gradsim(
+        "run", *SMALL, "--steps", "3", "--out", "run.npz", "--histograms", "h.txt", cwd=tmp_path
+    )
+    assert result.returncode == 2 and "histograms are written as .npz or .json" in result.stderr
+    assert not (tmp_path / "run.npz").exists()
+
+
 def test_run_from_a_config_file_then_set(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     SMALL_CONFIG.replace(activation="relu", seed=7).save(tmp_path / "lesson.toml")
     out = tmp_path / "run.npz"

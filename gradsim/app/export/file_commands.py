@@ -25,6 +25,7 @@ from gradsim.engine.config import Config, ConfigError
 CONFIG_FILTER = "gradsim configs (*.toml);;All files (*)"
 DATA_FILTER = "CSV, one row per step and layer (*.csv);;NumPy (*.npz);;JSON (*.json)"
 CSV_FILTER = "CSV with a header row (*.csv);;All files (*)"
+HISTOGRAM_FILTER = "NumPy (*.npz);;JSON (*.json)"
 IMAGE_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
 GIF_FILTER = "Animated GIF (*.gif)"
 MAX_RECENT = 8
@@ -107,6 +108,27 @@ class FileCommands:
             self._error("The data was not exported", str(exc))
             return False
         self._host.show_status(f"Exported {len(history)} steps to {path}")
+        return True
+
+    def export_distributions(self, path: str | Path) -> bool:
+        """Write the histograms the window holds (as measured live, a few a second, thinned
+        like the statistics) as .npz/.json: the format of ``gradsim run --histograms``."""
+        from gradsim.engine.distribution_export import check_histogram_path, write_histograms
+        from gradsim.engine.export import ExportError
+
+        if not self._single_run("Export distributions"):
+            return False
+        history = self._session.distributions[0]
+        if not len(history):
+            self._error("No distributions yet", "Train a step or more first (Space or →).")
+            return False
+        try:
+            check_histogram_path(path)
+            write_histograms(history, path, self._session.configs[0])
+        except ExportError as exc:
+            self._error("The distributions were not exported", str(exc))
+            return False
+        self._host.show_status(f"Exported the histograms of {len(history)} steps to {path}")
         return True
 
     # -- images and animations ---------------------------------------------------------------
@@ -222,6 +244,10 @@ class FileCommands:
     def choose_export_data(self) -> None:
         if path := self._ask("Export data", "run.csv", DATA_FILTER):
             self.export_data(path)
+
+    def choose_export_distributions(self) -> None:
+        if path := self._ask("Export distributions", "histograms.npz", HISTOGRAM_FILTER):
+            self.export_distributions(path)
 
     def choose_export_image(self) -> None:
         dialog = ImageDialog(self._session.count > 1, self._host.dialog_parent())

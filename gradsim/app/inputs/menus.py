@@ -173,6 +173,10 @@ def build_file_menus(window: QMainWindow, files: FileCommands) -> dict[str, QAct
          "Save this configuration as TOML"),
         (file_menu, "export_data", "Export data…", files.choose_export_data, "Ctrl+E",
          "Every recorded step and layer as CSV, NPZ or JSON (like `gradsim run`)"),
+        (file_menu, "export_distributions", "Export distributions…",
+         files.choose_export_distributions, "",
+         "Per-layer histograms of h, z, ∂loss/∂z and ∂loss/∂W as NPZ or JSON"
+         " (like `gradsim run --histograms`)"),
         (file_menu, "export_image", "Export image…", files.choose_export_image, "Ctrl+Shift+E",
          "PNG up to 4K, drawn sharp, or SVG for slides: the window or one view"),
         (file_menu, "copy_image", "Copy image", files.copy_image, "Ctrl+Shift+C",

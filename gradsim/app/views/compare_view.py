@@ -125,6 +125,7 @@ class CompareView(QtWidgets.QWidget):
             heatmap.make_compact()
             heatmap.installEventFilter(self)  # its plot moves: the colour bar follows
             function = LearnedFunctionView()
+            function.make_compact()
             page = QtWidgets.QStackedWidget()
             page.addWidget(heatmap)
             page.addWidget(function)

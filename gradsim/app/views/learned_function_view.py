@@ -18,6 +18,7 @@ from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
     FittedLabel,
+    GridAxis,
     no_si_prefix,
     quiet_hidden_axes,
     style_axis,
@@ -77,14 +78,16 @@ class LearnedFunctionView(pg.PlotWidget):
     """One run's learned function at one step (``set_function``)."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent=parent, enableMenu=False)
+        # GridAxis: titles shrink to fit a short axis (a comparison's small panels).
+        axes = {key: GridAxis(key) for key in ("left", "bottom")}
+        super().__init__(parent=parent, enableMenu=False, axisItems=axes)
         self._theme, self._scale = DEFAULT_THEME, 1.0
         self._function: LearnedFunction | None = None
         self._message = EMPTY_TEXT
         self._drawn: tuple[object, ...] | None = None
         plot = self.plotItem
         quiet_hidden_axes(plot)
-        plot.setAspectLocked(False)
+        self._compact = False
         self.image = pg.ImageItem(axisOrder="row-major")
         self.points = pg.ScatterPlotItem(size=7)
         self.diagonal = pg.PlotDataItem()
@@ -102,6 +105,13 @@ class LearnedFunctionView(pg.PlotWidget):
     @property
     def message(self) -> str:
         return self._message
+
+    def make_compact(self) -> None:
+        """For a comparison's small panels: the title only (the scene's caption and the
+        headings say the rest), so the regions keep their height."""
+        self._compact = True
+        self._drawn = None
+        self.set_function(self._function, self._message)
 
     def set_function(self, function: LearnedFunction | None, message: str = EMPTY_TEXT) -> None:
         """Draw ``function`` (cheap when it is the one drawn); None shows ``message``."""
@@ -137,6 +147,7 @@ class LearnedFunctionView(pg.PlotWidget):
         self.image.setVisible(True)
         self.points.setVisible(True)
         self.diagonal.setVisible(False)
+        self.plotItem.setAspectLocked(True)  # the plane as it is: a spiral looks like one
         self.plotItem.setRange(
             xRange=(x[0], x[-1]), yRange=(y[0], y[-1]), padding=0.0, disableAutoRange=True
         )
@@ -162,6 +173,7 @@ class LearnedFunctionView(pg.PlotWidget):
         self.image.setVisible(False)
         self.points.setVisible(True)
         self.diagonal.setVisible(True)
+        self.plotItem.setAspectLocked(False)
         values = np.concatenate([target, prediction[finite]]) if finite.any() else target
         low, high = (float(values.min()), float(values.max())) if values.size else (-1.0, 1.0)
         self.plotItem.setRange(xRange=(lo, hi), yRange=(low, high), disableAutoRange=True)
@@ -184,8 +196,9 @@ class LearnedFunctionView(pg.PlotWidget):
         self.plotItem.setTitle(
             title or None, color=self._theme.foreground, size=f"{BASE_LABEL_PT * self._scale}pt"
         )
+        shown = caption if not self._compact or not title else ""  # a message always shows
         self._caption.setText(
-            caption, color=self._theme.foreground, size=f"{BASE_TICK_PT * self._scale}pt"
+            shown or " ", color=self._theme.foreground, size=f"{BASE_TICK_PT * self._scale}pt"
         )
 
     # -- look ----------------------------------------------------------------------------------

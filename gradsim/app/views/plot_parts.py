@@ -179,6 +179,21 @@ class GridAxis(pg.AxisItem):
         self._wanted_pt: float | None = None  # the title's own size (style_axis sets it)
         self._fitted_size: str | None = None  # the size fit_label last gave it
         self._shown_label = ""  # the text fit_label last drew (the title, or its short form)
+        self._fitted_for: str | None = None  # the title that text stands for
+
+    def labelString(self) -> str:
+        """The title as drawn: its short form when ``fit_label`` chose one. pyqtgraph rebuilds
+        the label from ``labelText`` on every range or prefix change; ``labelText`` itself
+        stays the whole title (restyles, tests)."""
+        title: str = getattr(self, "labelText", "")
+        shown = getattr(self, "_shown_label", "")
+        if not shown or shown == title or getattr(self, "_fitted_for", None) != title:
+            return str(super().labelString())
+        self.labelText = shown
+        try:
+            return str(super().labelString())
+        finally:
+            self.labelText = title
 
     def resizeEvent(self, ev: object = None) -> None:
         if hasattr(self, "_fitted_size"):  # pyqtgraph resizes it inside __init__
@@ -204,21 +219,20 @@ class GridAxis(pg.AxisItem):
         # else without its parenthesis ("layer (1 = input)" -> "layer"), at the ticks' size.
         title: str = getattr(self, "labelText", "")  # untyped in pyqtgraph
         shown, fitted = title, wanted
-        needed = _text_width(shown, wanted)
+        family = self.label.font()
+        needed = _text_width(shown, wanted, family)
         if length > 0 and needed > length:
             fitted = max(floor, wanted * length / needed)
-            while fitted > floor and _text_width(shown, fitted) > length:  # hinting: not linear
+            while fitted > floor and _text_width(shown, fitted, family) > length:  # not linear
                 fitted = max(floor, fitted - 0.25)
             short = shown.split(" (")[0]
-            if _text_width(shown, fitted) > length and short != shown:
+            if _text_width(shown, fitted, family) > length and short != shown:
                 shown = short
         self._fitted_size = f"{fitted:.2f}pt"
         if size != self._fitted_size or shown != self._shown_label:
-            self._shown_label = shown
+            self._shown_label, self._fitted_for = shown, title
             self.labelStyle = {**style, "font-size": self._fitted_size}
-            self.labelText = shown
             self.label.setHtml(self.labelString())
-            self.labelText = title  # the axis's title stays the whole one (tests, restyles)
             self._adjustSize()
             self.picture = None
             self.update()
@@ -323,9 +337,10 @@ class LogAxis(GridAxis):
         return [s if k else "" for s, k in zip(strings, keep, strict=True)]
 
 
-def _text_width(html: str, points: float) -> float:
-    """Pixels ``html`` takes on one line at ``points`` (with a little margin)."""
-    font = QtGui.QFont()
+def _text_width(html: str, points: float, font: QtGui.QFont | None = None) -> float:
+    """Pixels ``html`` takes on one line at ``points`` in ``font``'s family (the label
+    item's own: another family measured several pixels off), with the item's margins."""
+    font = QtGui.QFont(font) if font is not None else QtGui.QFont()
     font.setPointSizeF(points)
     text = QtGui.QTextDocument()
     text.setDefaultFont(font)

@@ -63,6 +63,27 @@ def test_export_data_is_the_run_as_recorded_with_overflows(window, qtbot, tmp_pa
         assert not np.isfinite(data.recorder.stat("activation_rms")[-1]).all()
 
 
+def test_export_distributions_writes_what_the_window_measured(window, qtbot, tmp_path) -> None:
+    from gradsim.engine.distribution_export import read_histograms
+
+    assert not window.files.export_distributions(tmp_path / "early.npz")  # nothing yet
+    assert "Train a step or more first" in error_text(window)
+    error_box(window).close()
+    _train(qtbot, window, 6)
+    held = window.session.distributions[0]
+    assert len(held) >= 1 and held.steps[-1] == 5  # the pause's step is always measured
+    for suffix in (".npz", ".json"):
+        path = tmp_path / f"h{suffix}"
+        assert window.files.export_distributions(path)
+        loaded = read_histograms(path)
+        assert loaded.config == SMALL and loaded.history.steps.tolist() == held.steps.tolist()
+        for got, want in zip(loaded.history.entries(), held.entries(), strict=True):
+            for kind, histogram in want.histograms.items():
+                np.testing.assert_array_equal(got.histograms[kind].counts, histogram.counts)
+    assert not window.files.export_distributions(tmp_path / "h.csv")
+    assert ".npz or .json" in error_text(window)
+
+
 def test_unwritable_paths_explain_and_training_goes_on(window, qtbot, tmp_path) -> None:
     window.view_state.set_speed(200.0)
     window.session.toggle_play()

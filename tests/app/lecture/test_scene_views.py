@@ -19,7 +19,12 @@ from gradsim.engine.lessons import load_lesson
 from gradsim.engine.presets import get_preset
 
 LESSON = load_lesson("vanishing-exploding")
-KEYS = {"→": Qt.Key.Key_Right, "Space": Qt.Key.Key_Space}  # keys a caption may ask for
+KEYS = {  # keys a caption may ask for
+    "→": Qt.Key.Key_Right,
+    "Space": Qt.Key.Key_Space,
+    "Home": Qt.Key.Key_Home,
+    "End": Qt.Key.Key_End,
+}
 
 
 @pytest.fixture
@@ -57,7 +62,8 @@ def enter(qtbot, window: MainWindow, number: int) -> None:
 
 def press(qtbot, window: MainWindow, key: str) -> None:
     """Press a key the caption names; it must be one that works in presentation mode."""
-    assert f"Press {key}" in window.caption_bar.caption_text()
+    asked = re.search(r"Press ([^.]*)", window.caption_bar.caption_text())
+    assert asked is not None and key in asked.group(1)
     qtbot.keyClick(window, KEYS[key])
 
 
@@ -110,8 +116,9 @@ def newest(window: MainWindow, run: int = 0) -> int:
 # ---------------------------------------------------------------------------------- the scenes
 def test_every_caption_asks_only_for_keys_that_work_in_presentation_mode() -> None:
     for scene in LESSON.scenes:
-        for key in re.findall(r"[Pp]ress (\S+?)[ :,.]", scene.caption):
-            assert key in KEYS, (scene.title, key)
+        for sentence in re.findall(r"[Pp]ress ([^.]*)", scene.caption):
+            named = re.findall(r"→|\b(?:Space|Home|End|R|N|P)\b", sentence)
+            assert named and set(named) <= set(KEYS), (scene.title, sentence)
 
 
 def test_scene_1_step_0_spreads_over_the_colours_before_and_after_the_overflow(
@@ -189,8 +196,8 @@ def test_scene_4_saturation_is_a_share_from_0_to_100_percent_and_the_output_laye
     assert [label for _, label in axis._tickLevels[0]] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
 
 
-def test_scene_5_relu_carries_the_gradient_where_sigmoid_loses_it(window, qtbot) -> None:
-    enter(qtbot, window, 5)
+def test_scene_6_relu_carries_the_gradient_where_sigmoid_loses_it(window, qtbot) -> None:
+    enter(qtbot, window, 6)
     sigmoid, relu = (column(h, 0) for h in heatmaps(window))
     assert sigmoid[0] / sigmoid[-1] < 1e-10
     assert 0.1 < relu[0] / relu[-1] < 1  # "within a few-fold"
@@ -198,8 +205,42 @@ def test_scene_5_relu_carries_the_gradient_where_sigmoid_loses_it(window, qtbot)
     assert sig_b[0] < sig_b[-1] - 100 and abs(relu_b[0] - relu_b[-1]) < 60
 
 
-def test_scene_6_xavier_keeps_tanh_trainable(window, qtbot) -> None:
-    enter(qtbot, window, 6)
+def test_scene_7_the_sigmoid_regions_stay_flat_where_the_relu_ones_curl(window, qtbot) -> None:
+    enter(qtbot, window, 7)
+    view = window.compare_view
+    assert window.view_state.view.panel == "function"
+    for page, function in zip(view._pages, view.functions, strict=True):
+        assert page.currentWidget() is function and function.function is not None
+    sigmoid, relu = (f.function for f in view.functions)
+    assert sigmoid.step == relu.step == 500  # the functions after the scene's 500 steps
+    # "a flat split": the sigmoid net picks one class almost everywhere or cuts the plane in
+    # two; the ReLU net's regions follow the points (most sampled points in their own class).
+    for function, expected in ((sigmoid, (0.4, 0.6)), (relu, (0.85, 1.0))):
+        column = np.searchsorted(function.x, function.points[:, 0]).clip(0, function.x.size - 1)
+        row = np.searchsorted(function.y, function.points[:, 1]).clip(0, function.y.size - 1)
+        agree = np.mean(function.classes[row, column] == function.labels)
+        assert expected[0] <= agree <= expected[1], (agree, expected)
+
+
+def test_scene_9_step_0_is_dotted_beside_step_300_and_home_replays_it(window, qtbot) -> None:
+    enter(qtbot, window, 9)
+    profile = window.single.profile_plot
+    assert window.view_state.view.first_step and profile.title() == "step 300"
+    rec = window.session.histories[0]
+    np.testing.assert_array_equal(curve_y(profile.first_curve), rec.row("backprop_grad_rms", 0))
+    assert "step 0" in profile.legend_entries()
+    press(qtbot, window, "Home")
+    window.draw()
+    assert window.view_state.view.shown_step == 0 and profile.title() == "step 0"
+    np.testing.assert_array_equal(curve_y(profile.measured_curve), rec.row("backprop_grad_rms", 0))
+    press(qtbot, window, "End")
+    window.draw()
+    assert window.view_state.view.shown_step is None and profile.title() == "step 300"
+    assert_legible(window)
+
+
+def test_scene_8_xavier_keeps_tanh_trainable(window, qtbot) -> None:
+    enter(qtbot, window, 8)
     (heatmap,) = heatmaps(window)
     grad = column(heatmap, newest(window))
     assert 0.1 < grad[0] / grad[-2] < 1  # "only a few times weaker"
@@ -207,8 +248,8 @@ def test_scene_6_xavier_keeps_tanh_trainable(window, qtbot) -> None:
     assert np.mean(loss[-20:]) < 0.3 * loss[0]  # "the loss falls steadily"
 
 
-def test_scene_7_he_keeps_relu_level_where_xavier_shrinks_it(window, qtbot) -> None:
-    enter(qtbot, window, 7)
+def test_scene_10_he_keeps_relu_level_where_xavier_shrinks_it(window, qtbot) -> None:
+    enter(qtbot, window, 10)
     xavier, he = heatmaps(window)
     step = newest(window)
     x, h = column(xavier, step), column(he, step)
@@ -217,8 +258,8 @@ def test_scene_7_he_keeps_relu_level_where_xavier_shrinks_it(window, qtbot) -> N
     assert xb[-2] < xb[1] - 50 and abs(hb[-2] - hb[1]) < 50  # visibly darker vs level
 
 
-def test_scene_8_batchnorm_brings_the_gradient_to_layer_1(window, qtbot) -> None:
-    enter(qtbot, window, 8)
+def test_scene_11_batchnorm_brings_the_gradient_to_layer_1(window, qtbot) -> None:
+    enter(qtbot, window, 11)
     off, on = heatmaps(window)
     step = newest(window)
     assert column(on, step)[0] / column(off, step)[0] > 1e3
@@ -227,10 +268,10 @@ def test_scene_8_batchnorm_brings_the_gradient_to_layer_1(window, qtbot) -> None
     assert np.mean(loss_on[-20:]) < 0.5 * np.mean(loss_off[-20:])
 
 
-def test_scene_9_orthogonal_is_level_at_step_0_and_stays_within_2x_after_training(
+def test_scene_12_orthogonal_is_level_at_step_0_and_stays_within_2x_after_training(
     window, qtbot
 ) -> None:
-    enter(qtbot, window, 9)
+    enter(qtbot, window, 12)
     profile = window.single.profile_plot
     assert profile.title().endswith("step 0")
     hidden = curve_y(profile.measured_curve)[:-1]
@@ -250,8 +291,8 @@ def test_scene_9_orthogonal_is_level_at_step_0_and_stays_within_2x_after_trainin
     assert_legible(window)
 
 
-def test_scene_10_residual_paths_carry_the_gradient(window, qtbot) -> None:
-    enter(qtbot, window, 10)
+def test_scene_13_residual_paths_carry_the_gradient(window, qtbot) -> None:
+    enter(qtbot, window, 13)
     plain, residual = heatmaps(window)
     step = newest(window)
     r = column(residual, step)
@@ -261,8 +302,8 @@ def test_scene_10_residual_paths_carry_the_gradient(window, qtbot) -> None:
     assert brightness(colours(plain, step))[0] < brightness(colours(residual, step))[0] - 50
 
 
-def test_scene_11_the_overflowing_run_does_not_flatten_the_clipped_one(window, qtbot) -> None:
-    enter(qtbot, window, 11)
+def test_scene_14_the_overflowing_run_does_not_flatten_the_clipped_one(window, qtbot) -> None:
+    enter(qtbot, window, 14)
     unclipped, clipped = heatmaps(window)
     assert "diverged&nbsp;at&nbsp;step" in window.compare_view.titles[0].text()
     lo, hi = clipped.levels()
@@ -277,8 +318,8 @@ def test_scene_11_the_overflowing_run_does_not_flatten_the_clipped_one(window, q
     assert len(heights) == 1  # the headings line up though one run diverged
 
 
-def test_scene_12_adam_moves_every_layer(window, qtbot) -> None:
-    enter(qtbot, window, 12)
+def test_scene_15_adam_moves_every_layer(window, qtbot) -> None:
+    enter(qtbot, window, 15)
     sgd, adam = heatmaps(window)
     step = newest(window)
     a, s = column(adam, step), column(sgd, step)
@@ -302,9 +343,10 @@ def test_a_full_walk_through_the_lesson_comparisons_and_back_prints_no_traceback
         for number, scene in enumerate(LESSON.scenes, 1):
             assert window.caption_bar.counter_text() == f"{number} / {len(LESSON.scenes)}"
             qtbot.waitUntil(lambda: (window.draw(), bool(window.session.snapshots))[1])
-            for key in re.findall(r"[Pp]ress (\S+?)[ :,.]", scene.caption):
-                qtbot.keyClick(window, KEYS[key])
-                window.draw()
+            for sentence in re.findall(r"[Pp]ress ([^.]*)", scene.caption):
+                for key in re.findall(r"→|\b(?:Space|Home|End)\b", sentence):
+                    qtbot.keyClick(window, KEYS[key])
+                    window.draw()
             qtbot.keyClick(window, Qt.Key.Key_PageDown)  # mid-opening, as an eager lecturer
         settle(qtbot, window)
         qtbot.keyClick(window, Qt.Key.Key_Escape)  # leave presentation mode
