@@ -141,11 +141,12 @@ def event_latencies(seconds: float) -> np.ndarray:
 class LiveWindow:
     """The real MainWindow, shown at 1600x900, trained through its own worker process."""
 
-    def __init__(self, config: Config, preset: Preset | None) -> None:
+    def __init__(self, config: Config, preset: Preset | None, panel: str = "profile") -> None:
         from gradsim.app.main_window import MainWindow
 
         self.window = MainWindow(config=config, preset=preset, remember=False)
         self.window.resize(*WINDOW_SIZE)
+        self.window.view_state.set_panel(panel)  # the tab beside the heatmap, drawn live
         self.paints = PaintCounter()
         self.window.single.heatmap.viewport().installEventFilter(self.paints)
         self.window.show()
@@ -271,6 +272,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="window measurements (default 3)")
     parser.add_argument("--launches", type=int, default=5, help="start-ups of each (default 5)")
     parser.add_argument("--quick", action="store_true", help="2 s, 1 repeat, 3 launches, 2 nets")
+    parser.add_argument(
+        "--panel",
+        default="profile",
+        help="the panel shown beside the heatmap while measuring (profile, distributions, "
+        "function, map)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.repeats, args.launches = 2.0, 1, 3
@@ -279,7 +286,8 @@ def main() -> None:
     header()
     print(
         f"{args.seconds:g} s per measurement after a {WARMUP_S:g} s warm-up, "
-        f"{args.repeats} repeat(s), medians; window {WINDOW_SIZE[0]}x{WINDOW_SIZE[1]}\n",
+        f"{args.repeats} repeat(s), medians; window {WINDOW_SIZE[0]}x{WINDOW_SIZE[1]},"
+        f" {args.panel} panel shown\n",
         flush=True,
     )
 
@@ -287,7 +295,7 @@ def main() -> None:
     for label, config, preset in cases(args.quick):
         engine = EngineRun(config)
         engine.rate(0.5)  # warm-up (allocations, first touch)
-        live = LiveWindow(config, preset)
+        live = LiveWindow(config, preset, args.panel)
         try:
             engine_rates, window_rates, ratios, fps, ui_cpu = [], [], [], [], []
             busy_p50, busy_p99, idle_p50, idle_p99 = [], [], [], []

@@ -3,9 +3,9 @@
 Distributions (histograms of every layer) and the learned function (a forward pass over a
 grid) cost from a fraction of a training step to several steps each on a deep net, so the
 worker measures them a few times a second at most, and less when they are slow: each may
-take about ``SHARE`` of the training time. A step the user is meant to look at (a single
-step, the end of a scene's opening, a pause) is always measured, so the view on screen
-matches the step shown.
+take about ``SHARE`` of the training time (both together about 5 %). A step the user is
+meant to look at (a single step, the end of a scene's opening, a pause) is always measured,
+so the view on screen matches the step shown.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from gradsim.engine.simulation import Simulation
 
 PERIOD_S = 0.2  # at most five measurements of each a second
-SHARE = 0.05  # of the training time, for each kind of view
+SHARE = 0.025  # of the training time, for each kind of view: 5 % for both at most
 GRID_BUDGET = 3e8  # multiply-adds for one grid pass (~20 ms here): sets the grid's size
 MIN_RESOLUTION, MAX_RESOLUTION = 24, 80
 
