@@ -26,7 +26,7 @@ DEFAULT_STEPS = 100
 BAR_WIDTH = 30
 THEME_NAMES = ("dark", "light")
 # image_export.TARGETS, Qt-free (the command line parses it before Qt loads):
-PLOT_NAMES = ("window", "heatmap", "profile", "loss", "function", "map")
+PLOT_NAMES = ("window", "heatmap", "profile", "loss", "distributions", "function", "map")
 
 
 class UsageError(Exception):

@@ -119,3 +119,43 @@ def test_a_comparison_profile_has_one_line_per_run_with_its_values(window, qtbot
         np.testing.assert_allclose(curve_y(curve), grad / grad[-1], rtol=1e-15)
     assert "relative to the last layer" in plot.title()
     assert plot.plotItem.getAxis("left").labelText.endswith("÷ last layer's")
+
+
+def test_the_distributions_panel_follows_replay_the_metric_and_the_hovered_layer(
+    window, qtbot
+) -> None:
+    from PySide6.QtCore import QPointF
+
+    qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    window.draw()
+    single = window.single
+    view = single.distributions_view
+    assert window.view_state.view.panel == "distributions"
+    assert single.tabs.currentWidget() is view
+    measured = window.session.distributions[0]
+    assert view.drawn_step() == int(measured.steps[-1])  # live: the newest measurement
+    window.view_state.show_step(17)
+    window.draw()
+    stored = measured.at(17)
+    assert stored is not None and view.drawn_step() == stored.step <= 17
+    np.testing.assert_array_equal(
+        view.panel().counts, stored.histograms[view.kind].counts[: view.panel().rows]
+    )
+    # The kind follows the heatmap's metric (a scene's choice), when it has histograms.
+    window.view_state.set_metric("weight_grad_norm")
+    window.draw()
+    assert view.kind == "weight_grad"
+    # Resting the mouse on layer 5 of the heatmap, then layer 9 of the profile, picks them.
+    heatmap = single.heatmap
+    heatmap._on_mouse_moved((heatmap._vb.mapViewToScene(QPointF(17, 5)),))
+    assert view.layer == 4
+    qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)  # the profile
+    assert window.view_state.view.panel == "profile"
+    window.draw()
+    profile = single.profile_plot
+    y = float(np.mean(profile.plotItem.vb.viewRange()[1]))
+    profile._on_mouse_moved((profile.plotItem.vb.mapViewToScene(QPointF(9.2, y)),))
+    assert view.layer == 8
+    qtbot.keyClick(window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    window.draw()
+    assert "layer 9 over time" in view.texts()[2]

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 from gradsim.engine.atomic import atomic_path, write_text_atomic
 
-TARGETS = ("window", "heatmap", "profile", "loss", "function", "map")
+TARGETS = ("window", "heatmap", "profile", "loss", "distributions", "function", "map")
 TARGET_NAMES = {
     "profile": "layer profile",
     "loss": "loss plot",

@@ -22,6 +22,7 @@ VIEWS = (  # (shown, the image_export target): as the size lists, label first
     ("Heatmap with its colour bar", "heatmap"),
     ("Layer profile", "profile"),
     ("Loss", "loss"),
+    ("Distributions (per-layer histograms at the step shown)", "distributions"),
     ("Learned function (decision regions, or prediction vs target)", "function"),
     ("Order-to-chaos map", "map"),
 )

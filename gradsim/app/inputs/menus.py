@@ -39,6 +39,7 @@ class Menus:
     view: QMenu
     theme_actions: dict[str, QAction]
     show_map: QAction
+    show_distributions: QAction
     show_function: QAction
     first_step: QAction
     lesson_actions: dict[str, QAction]
@@ -65,6 +66,13 @@ def build_menus(
     settings_panel.setText("Settings panel")
     settings_panel.setToolTip("Show or hide the settings of the run (a single run's)")
     view.addAction(settings_panel)
+    tip = (
+        "Every layer's histogram of the signal, the input of the activation or a gradient at"
+        " the step shown, and one layer over time (a single run's)"
+    )
+    show_distributions = _panel_action(
+        window, state, view, "Distributions", "distributions", "Ctrl+D", tip
+    )
     tip = "Where your network sits between vanishing (order) and exploding (chaos) gradients"
     show_map = _panel_action(window, state, view, "Order-to-chaos map", "map", "Ctrl+M", tip)
     tip = (
@@ -138,6 +146,7 @@ def build_menus(
         view,
         theme_actions,
         show_map,
+        show_distributions,
         show_function,
         first_step,
         lesson_actions,

@@ -25,7 +25,7 @@ DEFAULT_LEVELS = (-3.0, 3.0)  # decades, before any data
 THEME_NAMES = ("dark", "light")
 # What shows beside the heatmap under the loss (a comparison: "function" puts each run's
 # learned function in place of its heatmap). The views list their own panels in this order.
-PANEL_NAMES = ("profile", "function", "map")
+PANEL_NAMES = ("profile", "distributions", "function", "map")
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ class CompareView(QtWidgets.QWidget):
     def export_widget(self, target: str) -> QtWidgets.QWidget:
         """The widget pictured for an export ``target``: the heatmaps (or the learned
         functions) with their headings, shared colour bar and key; the loss or the profile.
-        A comparison has no order-to-chaos map."""
+        A comparison has no order-to-chaos map and no distributions panel."""
         if target in ("heatmap", "function"):  # each run's, with their headings
             self._show_functions(target == "function")
             return self.grid_widget
@@ -268,7 +268,8 @@ class CompareView(QtWidgets.QWidget):
         if target == "profile":
             return self.profile_plot
         raise ValueError(
-            f"a comparison shows no {target}; export its heatmap, loss, profile or window"
+            f"a comparison shows no {target}; export its heatmap, function, loss, profile or"
+            " window"
         )
 
     def levels(self) -> tuple[float, float]:

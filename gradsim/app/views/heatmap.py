@@ -30,6 +30,7 @@ from gradsim.app.views.colors import (
 from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
+    HOVER_RATE_HZ,
     FittedLabel,
     IntegerAxis,
     no_si_prefix,
@@ -41,7 +42,6 @@ from gradsim.app.views.themes import DEFAULT_THEME, Theme
 from gradsim.engine.stats import FRACTION_STATS, STAT_SHORT, STAT_TITLES
 
 EMPTY_STEPS = 100  # steps the empty axes show when the whole run is shown
-HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
 
 
 class HeatmapView(pg.GraphicsLayoutWidget):
@@ -60,6 +60,8 @@ class HeatmapView(pg.GraphicsLayoutWidget):
     hovered = QtCore.Signal(str)
     # A click on a cell: replay its recorded step in every view (double-click: follow again).
     stepClicked = QtCore.Signal(int)
+    # The layer (0-based) under the mouse: the distributions panel follows it.
+    layerHovered = QtCore.Signal(int)
 
     def __init__(
         self,
@@ -483,6 +485,7 @@ class HeatmapView(pg.GraphicsLayoutWidget):
             self._show_title()
             return
         step, layer, value = hit
+        self.layerHovered.emit(layer - 1)
         n_a = self._n_a is not None and layer <= self._n_a.size and self._n_a[layer - 1]
         shown = "n/a" if n_a else format_value(value, self._fraction)
         name = STAT_SHORT.get(self._metric, self._metric or "value")

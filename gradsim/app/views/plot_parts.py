@@ -20,6 +20,7 @@ from gradsim.app.views.themes import DEFAULT_THEME, Theme
 
 BASE_TICK_PT = 12.0  # sizes at font scale 1, chosen for a 1920x1080 projector
 BASE_LABEL_PT = 14.0
+HOVER_RATE_HZ = 30  # mouse moves handled per second at most: hovering never slows training
 MIN_TITLE_PT = 18.0  # 24 px: an axis title shrunk to fit its axis goes no smaller
 FEW_POINTS = 200  # up to this many points, the loss line also shows its points
 MIN_GRID_CONTRAST = 4  # grid lines closer than this (of 255) to the background are not drawn

@@ -24,6 +24,7 @@ from gradsim.app.views.colors import NONFINITE_RGBA, ZERO_RGBA
 from gradsim.app.views.plot_parts import (
     BASE_LABEL_PT,
     BASE_TICK_PT,
+    HOVER_RATE_HZ,
     FittedLabel,
     IntegerAxis,
     LogAxis,
@@ -143,9 +144,15 @@ class ProfilePlot(BasePlot):
     per layer is a straight line whose slope students can read as a gain per layer.
     """
 
+    layerHovered = QtCore.Signal(int)  # the layer (0-based) under the mouse
+
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent, log_axis="left")
         self.plotItem.setLogMode(x=False, y=True)
+        self._layers = 0  # of the profile shown: hover names one of them
+        self._hover = pg.SignalProxy(
+            self.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ, slot=self._on_mouse_moved
+        )
         self.measured_curve = pg.PlotDataItem(symbol="o", symbolSize=7, symbolPen=None)
         self._add(self.measured_curve)
         self.theory_curve = pg.PlotDataItem()
@@ -204,6 +211,7 @@ class ProfilePlot(BasePlot):
         fraction = metric in FRACTION_STATS
         self._set_metric(metric or "value", fraction)
         layers = np.arange(1, values.size + 1, dtype=np.float64)
+        self._layers = values.size
 
         def drawable(v: np.ndarray) -> np.ndarray:
             can = np.isfinite(v) if fraction else _positive_finite(v)
@@ -242,12 +250,22 @@ class ProfilePlot(BasePlot):
             self._anchor.set_bounds(layer_range, self._value_range.update(lo, hi))
         settle_range(self.plotItem.vb)
 
+    def _on_mouse_moved(self, args: tuple[QtCore.QPointF]) -> None:
+        """Name the layer under the mouse (the nearest one on the x axis) to who listens."""
+        vb = self.plotItem.vb
+        if not self._layers or not vb.sceneBoundingRect().contains(args[0]):
+            return
+        layer = round(vb.mapSceneToView(args[0]).x())
+        if 1 <= layer <= self._layers:
+            self.layerHovered.emit(layer - 1)
+
     def clear(self, layers: int | None = None) -> None:
         """Remove the data (a new run of ``layers`` layers, or as many as before): the axes
         start afresh."""
         if layers is not None:
             self._empty_layers = max(1, int(layers))
         self._shown = None
+        self._layers = 0
         for item in (self.measured_curve, self.theory_curve, self.first_curve):
             item.setData([], [])
         for item in (self.zero_markers, self.overflow_markers):

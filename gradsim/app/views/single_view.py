@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from gradsim.app.model.replay import profile_row
 from gradsim.app.model.session import RunSession
 from gradsim.app.model.view_state import PANEL_NAMES, View, ViewState
+from gradsim.app.views.distributions_view import DistributionsView
 from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.learned_function_view import LearnedFunctionView, missing_text
@@ -33,7 +34,14 @@ if TYPE_CHECKING:  # the theory and the map load on first use, after the first p
 
 # The panels under the loss, one tab each, in this order (the view state names them).
 PANELS = PANEL_NAMES
-PROFILE_TAB, FUNCTION_TAB, MAP_TAB = (PANELS.index(name) for name in PANELS)
+PROFILE_TAB, DISTRIBUTIONS_TAB, FUNCTION_TAB, MAP_TAB = (PANELS.index(name) for name in PANELS)
+# The histogram kind that shows a heatmap metric's spread (the panel follows the metric).
+KIND_OF_METRIC = {
+    "activation_rms": "activation",
+    "preactivation_rms": "preactivation",
+    "backprop_grad_rms": "backprop_grad",
+    "weight_grad_norm": "weight_grad",
+}
 HEATMAP_SHARE, HEATMAP_SHARE_PRESENTING = 0.6, 0.52  # of the width, next to the side column
 THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
 
@@ -85,17 +93,29 @@ class SingleRunView(DividedSplitter):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.function_view = LearnedFunctionView()
+        self.distributions_view = DistributionsView()
+        self._kind_metric = ""  # the metric the distributions' kind last followed
         self.tabs.addTab(self.profile_plot, "Layer profile")
+        self.tabs.addTab(self.distributions_view, "Distributions")
         self.tabs.addTab(self.function_view, "Learned function")
         self.tabs.addTab(self._map_page, "Order-to-chaos map")
         self.tabs.currentChanged.connect(lambda index: self.chaos_map if index == MAP_TAB else None)
         self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
+        self.tabs.setTabToolTip(
+            DISTRIBUTIONS_TAB,
+            "Every layer's histogram of h, z or a gradient at the step shown, and one layer"
+            " over time (Ctrl+D)",
+        )
         self.tabs.setTabToolTip(
             FUNCTION_TAB, "What the network computes: decision regions, or prediction vs target"
         )
         self.tabs.setTabToolTip(
             MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
         )
+        # Resting the mouse on a layer in the heatmap or the profile picks that layer's
+        # histogram over time (its row in the ridgeline is highlighted).
+        self.heatmap.layerHovered.connect(self.distributions_view.set_layer)
+        self.profile_plot.layerHovered.connect(self.distributions_view.set_layer)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -169,7 +189,12 @@ class SingleRunView(DividedSplitter):
     def set_look(self, theme: Theme, font_scale: float) -> None:
         self._look = (theme, font_scale)
         views: list[Styled] = [
-            self.heatmap, self.loss_plot, self.profile_plot, self.readout, self.function_view
+            self.heatmap,
+            self.loss_plot,
+            self.profile_plot,
+            self.readout,
+            self.function_view,
+            self.distributions_view,
         ]
         if self._chaos_map is not None:
             views.append(self._chaos_map)
@@ -213,8 +238,17 @@ class SingleRunView(DividedSplitter):
         self._levels.apply([self.heatmap], state, key, [history.diverged_at])
         self.loss_plot.set_runs([(history.steps, history.loss)])
         self._draw_profile(history, view, theory, applies)
-        if self.tabs.currentIndex() == FUNCTION_TAB:  # only the panel in front is drawn
+        if view.metric != self._kind_metric:  # a new metric (a scene's): its histograms
+            self._kind_metric = view.metric
+            if view.metric in KIND_OF_METRIC:
+                self.distributions_view.set_kind(KIND_OF_METRIC[view.metric])
+        tab = self.tabs.currentIndex()  # only the panel in front is drawn
+        if tab == FUNCTION_TAB:
             self._draw_function(session, view)
+        elif tab == DISTRIBUTIONS_TAB:
+            self.distributions_view.set_data(
+                session.distributions[0], view.shown_step, config.activation, config.depth
+            )
 
     def _draw_profile(
         self, history: Recorder, view: View, theory: TheoryProfile | None, applies: np.ndarray
@@ -275,5 +309,9 @@ class SingleRunView(DividedSplitter):
         self.show_panel(target)
         if self._drawn is not None:  # only the panel in front is drawn: draw it now
             self.draw(*self._drawn)
-        pages: dict[str, QWidget] = {"profile": self.profile_plot, "function": self.function_view}
+        pages: dict[str, QWidget] = {
+            "profile": self.profile_plot,
+            "distributions": self.distributions_view,
+            "function": self.function_view,
+        }
         return self.chaos_map if target == "map" else pages[target]

@@ -31,6 +31,7 @@ SIZES = {
     "heatmap": (1200, 800),
     "profile": (1600, 900),
     "loss": (1200, 800),
+    "distributions": (1600, 1000),
     "function": (1200, 900),
     "map": (1200, 900),
 }

@@ -196,6 +196,25 @@ def test_scene_4_saturation_is_a_share_from_0_to_100_percent_and_the_output_laye
     assert [label for _, label in axis._tickLevels[0]] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
 
 
+def test_scene_5_the_z_histograms_pile_up_where_the_slope_is_flat(window, qtbot) -> None:
+    enter(qtbot, window, 5)
+    view = window.single.distributions_view
+    assert window.view_state.view.panel == "distributions"
+    assert window.single.tabs.currentWidget() is view
+    assert view.kind == "preactivation" and view.drawn_step() == 0
+    sigma = view.sigma_curve()
+    panel = view.panel()
+    assert sigma is not None and panel is not None
+    z, slope = sigma
+    assert slope.max() == pytest.approx(0.25, abs=0.01)  # σ′ peaks at 1/4, at z = 0
+    # "a third or more of the units sit out where σ′ is almost 0": bins where σ′ < 0.05, and
+    # the columns beyond ±8 (σ′ < 0.0004 there), in most of the hidden layers drawn.
+    flat = panel.counts[:, slope < 0.05].sum(axis=1) + sum(c.total for c in panel.columns)
+    shares = flat / panel.totals
+    assert np.mean(shares >= 1 / 3) > 0.5, shares
+    assert "σ′(z), slope of sigmoid" in view.texts()[1]
+
+
 def test_scene_6_relu_carries_the_gradient_where_sigmoid_loses_it(window, qtbot) -> None:
     enter(qtbot, window, 6)
     sigmoid, relu = (column(h, 0) for h in heatmaps(window))
