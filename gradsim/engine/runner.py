@@ -234,6 +234,8 @@ class TrainingLoop:
             live = self._live()
             if count is not None and taken >= count:
                 break
+            if any(run.step_count == 1 for run in live):
+                break  # step 0 is reported alone: its distributions are always measured
             if time.perf_counter() - start >= TIME_SLICE_S:
                 break
         if not live or (
@@ -289,13 +291,14 @@ class TrainingLoop:
     def _views(
         run: _Run, trained: bool, look: bool
     ) -> tuple[StepDistributions | None, LearnedFunction | None]:
-        """The run's views that are due (all of them for a step to look at, or the step
-        that diverged: its numbers are the lesson)."""
+        """The run's views that are due (all of them for a step to look at, for step 0 (the
+        start every replay and every band over time goes back to), or the step that
+        diverged: its numbers are the lesson)."""
         sim = run.sim
         if sim is None or not (trained or look):
             return None, None
         try:
-            return run.feed.collect(sim, look or sim.diverged)
+            return run.feed.collect(sim, look or sim.diverged or sim.step_count == 1)
         except Exception:  # noqa: BLE001 - a view that cannot be measured must not stop training
             return None, None
 

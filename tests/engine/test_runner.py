@@ -263,6 +263,7 @@ def test_playing_flat_out_measures_views_a_few_times_a_second_not_every_step() -
     assert rows == 3000
     assert 1 <= len(measured) < 300  # on a time budget (5 a second at most), not per step
     assert measured[-1] == 2999  # the opening's last step is one to look at: always measured
+    assert measured[0] == 0  # and step 0, where every replay and band over time starts
     assert measured == sorted(set(measured))
     functions = [f.step for (report,) in reports for f in report.functions]
     assert functions[-1] == 3000 and len(functions) < 300

@@ -529,8 +529,11 @@ class DistributionsView(QtWidgets.QWidget):
 
     def _write_texts(self, entry: StepDistributions, panel: Panel, k: int) -> None:
         step = f"step {entry.step}"
-        if self._shown_step is not None and self._shown_step != entry.step:
-            step += f" (the last measured by step {self._shown_step})"
+        shown = self._shown_step
+        if shown is not None and shown > entry.step:
+            step += f" (the last measured by step {shown})"
+        elif shown is not None and shown < entry.step:
+            step += f" (none measured by step {shown})"
         which = ordinal(k) if self._mode == "ridgeline" else "all layers"
         if panel.output_apart:
             which += " but the output"

@@ -226,3 +226,13 @@ def test_a_theme_and_a_projector_font_restyle_without_losing_the_step(qtbot, tan
     view.set_font_scale(1.75)
     assert view.drawn_step() == 5 and view.layer == 4 and view.kind == "preactivation"
     assert view.sigma_curve() is not None
+
+
+def test_replaying_a_step_before_the_first_measurement_says_so(qtbot, tanh_history) -> None:
+    later = DistributionHistory()
+    for entry in tanh_history.entries()[1:]:  # from step 5 on
+        later.append(entry)
+    view = shown(qtbot, later, TANH)
+    view.set_data(later, 2, "tanh", TANH.depth)
+    assert view.drawn_step() == 5
+    assert "step 5 (none measured by step 2)" in view.texts()[0]
