@@ -372,6 +372,25 @@ class BoundedAxis(LogAxis):
     def allTickValues(self, minVal: float, maxVal: float, size: float) -> TickLevels:
         return _within(super().allTickValues(minVal, maxVal, size), self.bounds)
 
+    def tickSpacing(
+        self, minVal: float, maxVal: float, size: float
+    ) -> list[tuple[float, float]]:
+        """pyqtgraph's spacings, less those whose labels would touch ("-8-7-6-5" on a narrow
+        axis): a linear horizontal axis keeps a label's width and a space between ticks."""
+        levels: list[tuple[float, float]] = super().tickSpacing(minVal, maxVal, size)
+        if self.logMode or self.orientation not in ("top", "bottom") or maxVal <= minVal:
+            return levels
+        metrics = QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont())
+        least = metrics.horizontalAdvance("−0.25 ")  # the widest label a value window has
+        per_unit = size / (maxVal - minVal)
+        wide = [(spacing, offset) for spacing, offset in levels if spacing * per_unit >= least]
+        if wide:
+            return wide
+        step = levels[0][0] if levels else 1.0
+        while step * per_unit < least:
+            step *= 2
+        return [(step, 0.0)]
+
 
 class LayerAxis(IntegerAxis):
     """Layers axis: whole numbers from 1 to the last layer drawn, nothing in the strip of
@@ -494,6 +513,13 @@ class BandPlot:
         edge = pg.mkPen((r, g, b, 120), width=1)
         for j, curve in enumerate(self.curves):
             curve.setPen(pg.mkPen(color, width=line_width * 1.25) if j == 2 else edge)
+        # Dots on the median at the steps measured: they are sparse (a few a second), and a
+        # single measurement would otherwise draw nothing at all.
+        median = self.curves[2]
+        median.setSymbol("o")
+        median.setSymbolSize(4 + 2 * line_width)
+        median.setSymbolBrush(pg.mkBrush(color))
+        median.setSymbolPen(None)
         self.outer.setBrush(pg.mkBrush(r, g, b, 55))
         self.inner.setBrush(pg.mkBrush(r, g, b, 120))
         self.zero_line.setPen(pg.mkPen(zero, width=line_width, style=QtCore.Qt.PenStyle.DashLine))

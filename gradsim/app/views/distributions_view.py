@@ -82,6 +82,10 @@ SYMBOLS: dict[str, str] = {
 }
 _NEWEST = sys.maxsize
 POINTER_PX = 14.0  # the image's arrows at the chosen row, at font scale 1
+# The chosen layer over time shows when the plots have this many lines of tick text in height:
+# below that, all of it would go to two plots too flat to read, so the layers keep it.
+BANDS_MIN_LINES = 20
+_UNBOUNDED = 1e6
 
 
 class DistributionsView(QtWidgets.QWidget):
@@ -102,6 +106,7 @@ class DistributionsView(QtWidgets.QWidget):
         self._activation, self._depth = "tanh", 0  # 0: no net yet (any layer may be chosen)
         self._main_key: tuple[object, ...] | None = None  # what the top plot shows
         self._band_key: tuple[object, ...] | None = None  # what the bottom plot shows
+        self._bands_shown = True
         self.draws = 0  # redraws of the top plot (tests: unchanged data must not redraw)
         self.band_draws = 0
         self._sigma: tuple[np.ndarray, np.ndarray] | None = None  # (z, σ′(z)) drawn
@@ -124,9 +129,9 @@ class DistributionsView(QtWidgets.QWidget):
         self._restyle()
 
     def _build_controls(self) -> None:
-        """The title row: "[kind ▾], step 120, every 4th layer [ridgeline | image]". The kind
-        is the title's first words and its control at once: one row less of text, which a
-        projector's font size makes dear."""
+        """The title row: "[kind ▾]  [ridgeline | image]". The kind is the title and its
+        control at once; the step and the layers drawn open the notes under the plot (a
+        projector's font leaves no room for them in this row)."""
         self._controls = QtWidgets.QWidget()
         row = QtWidgets.QHBoxLayout(self._controls)
         row.setContentsMargins(4, 2, 4, 2)
@@ -136,12 +141,9 @@ class DistributionsView(QtWidgets.QWidget):
         self._kind_box.setCurrentIndex(KINDS.index(self._kind))
         self._kind_box.setToolTip("what is binned, for every layer")
         self._kind_box.currentIndexChanged.connect(self._on_kind_box)
-        self._step_label = QtWidgets.QLabel(" ")
-        self._step_label.setWordWrap(True)
-        policy = QtWidgets.QSizePolicy.Policy
-        self._step_label.setSizePolicy(policy.Ignored, policy.Preferred)
+        self._step_text = ""  # ", step 120, every 4th layer": the rest of the title
         row.addWidget(self._kind_box)
-        row.addWidget(self._step_label, 1)
+        row.addStretch(1)
         self._mode_buttons: dict[str, QtWidgets.QToolButton] = {}
         group = QtWidgets.QButtonGroup(self)
         tips = {
@@ -266,6 +268,7 @@ class DistributionsView(QtWidgets.QWidget):
             self._bands.reset()
             with QtCore.QSignalBlocker(self._kind_box):
                 self._kind_box.setCurrentIndex(KINDS.index(kind))
+            self._kind_box.updateGeometry()  # its width follows the kind shown
             self._style_kind_axes()
             self._refresh()
 
@@ -327,7 +330,7 @@ class DistributionsView(QtWidgets.QWidget):
 
     def texts(self) -> list[str]:
         """Plain text of the top title, the notes under the plot and the bands' title."""
-        title = f"{self._kind_box.currentText()}{self._step_label.text()}"
+        title = f"{self._kind_box.currentText()}{self._step_text}"
         return [title, *(_plain(label.text) for label in (self._notes, self._band_title))]
 
     # -- drawing -----------------------------------------------------------------------------
@@ -537,8 +540,11 @@ class DistributionsView(QtWidgets.QWidget):
         which = ordinal(k) if self._mode == "ridgeline" else "all layers"
         if panel.output_apart:
             which += " but the output"
-        self._step_label.setText(f", {step}, {which}")
-        self._set_label(self._notes, self._notes_html(panel))
+        self._step_text = f", {step}, {which}"
+        if panel.output_apart:
+            which += f" ({panel.rows + 1}, linear: binned apart)"
+        head = f"<b>{html.escape(step)}</b>, {which}"
+        self._set_label(self._notes, f"{head}&nbsp;&nbsp;&nbsp; {self._notes_html(panel)}")
 
     def _notes_html(self, panel: Panel) -> str:
         """What lies outside the bins for the chosen layer, and what the extra curve is."""
@@ -566,13 +572,11 @@ class DistributionsView(QtWidgets.QWidget):
             lines = [f"<span style='color:{color}'>■</span> layer {layer + 1}: " + ", ".join(parts)]
         else:
             lines = [f"layer {layer + 1}, the output (linear), has its own window: its bands below"]
-        if panel.output_apart and layer < panel.rows:
-            lines.append(f"output layer ({panel.rows + 1}, linear): binned apart")
         if self._sigma is not None:
             curve = to_hex(self._theme.theory)
             name = html.escape(self._activation)
             lines.append(
-                f"<span style='color:{curve}'>╍</span> σ′(z), slope of {name} (hidden layers):"
+                f"<span style='color:{curve}'>╍</span> σ′(z), slope of {name}:"
                 " ≈ 0 blocks the gradient"
             )
         return "&nbsp;&nbsp;&nbsp; ".join(lines)
@@ -631,6 +635,10 @@ class DistributionsView(QtWidgets.QWidget):
             f" QToolButton {{ padding: 2px 10px; border: 1px solid {theme.window_text}; }}"
             f" QToolButton:checked {{ color: {theme.window}; background: {theme.window_text}; }}"
         )
+        font = QtGui.QFont()  # set, not only styled: the box sizes itself by its font
+        font.setPixelSize(pixels)
+        self._kind_box.setFont(font)
+        self._kind_box.updateGeometry()
         self._message.setStyleSheet(
             f"QLabel {{ font-size: {round(BASE_LABEL_PT * scale * 96 / 72)}px;"
             f" color: {theme.foreground}; background: {theme.background}; }}"
@@ -668,6 +676,7 @@ class DistributionsView(QtWidgets.QWidget):
         self._bands.style(
             self._highlight_rgb(), theme.line_width, theme.underflow, theme.foreground
         )
+        self._fit_bands()  # a projector's font needs more height for them
         self._main_key = self._band_key = None  # fonts, texts and pens: all anew
         self._refresh()
 
@@ -683,6 +692,29 @@ class DistributionsView(QtWidgets.QWidget):
         if mode != self._mode:
             self.set_mode(mode)
             self.modeChanged.emit(mode)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_bands()
+
+    def bands_shown(self) -> bool:
+        """Whether the chosen layer's bands over time have room to show."""
+        return self._bands_shown
+
+    def _fit_bands(self) -> None:
+        line = QtGui.QFontMetricsF(self._tick_font()).lineSpacing()
+        room = self.height() - self._controls.sizeHint().height()
+        shown = room >= BANDS_MIN_LINES * line
+        if shown == self._bands_shown:
+            return
+        self._bands_shown = shown
+        for item in (self._band_title, self._bands.plot):
+            item.setVisible(shown)
+            item.setMaximumHeight(_UNBOUNDED if shown else 0.0)
+            if not shown:
+                item.setMinimumHeight(0.0)
+        self._canvas.ci.layout.invalidate()
+        self._main_key = None  # the top plot's height changed: every k-th layer anew
 
     def _on_resized(self) -> None:
         if self._entry is not None:

@@ -313,28 +313,42 @@ class LogAxis(GridAxis):
         if spacing is not None or not values:  # a level of whole decades: spaced already
             return strings
         lo, hi = sorted(self.range)
-        length = self.geometry().height() if self.orientation in ("left", "right") else 0.0
+        vertical = self.orientation in ("left", "right")
+        length = self.geometry().height() if vertical else self.geometry().width()
         if hi <= lo or length <= 0:
             return strings
-        height = QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont()).height()
-        gap = 1.4 * height
-        pixels = [(hi - v) / (hi - lo) * length for v in values]  # from the top, as drawn
-        # pyqtgraph drops a label that would stick out of the axis (its text box is 0.8 of
-        # the font's height): one kept here would leave its neighbours thinned for nothing.
-        bounds = self.boundingRect()
-        fits = [bounds.top() <= p - 0.4 * height and p + 0.4 * height <= bounds.bottom()
-                for p in pixels]  # fmt: skip
+        metrics = QtGui.QFontMetricsF(self.style["tickFont"] or QtGui.QFont())
+        height = metrics.height()
+        # Half a label's extent along the axis, and the space kept between two labels.
+        if vertical:
+            half, gap = [0.4 * height] * len(values), 0.6 * height
+            pixels = [(hi - v) / (hi - lo) * length for v in values]  # from the top
+            bounds = self.boundingRect()
+            start, end = bounds.top(), bounds.bottom()
+        else:
+            half = [metrics.horizontalAdvance(s) / 2 for s in strings]
+            gap = metrics.horizontalAdvance("  ")
+            pixels = [(v - lo) / (hi - lo) * length for v in values]
+            start, end = -max(half, default=0.0), length + max(half, default=0.0)
+        # pyqtgraph drops a label that would stick out of the axis: one kept here would
+        # leave its neighbours thinned for nothing.
+        fits = [start <= p - w and p + w <= end for p, w in zip(pixels, half, strict=True)]
         mantissa = [round(10 ** (v % 1)) % 10 or 1 for v in values]  # 9.99.. rounds to a 1
         rank = [self.PRIORITY.index(m) for m in mantissa]
-        kept: list[float] = []
+        kept: list[int] = []
         keep = [False] * len(values)
+
+        def apart(i: int, j: int) -> bool:
+            return abs(pixels[i] - pixels[j]) >= half[i] + half[j] + gap
+
         for i in sorted(range(len(values)), key=lambda j: rank[j]):
-            if fits[i] and all(abs(pixels[i] - p) >= gap for p in kept):
+            if fits[i] and all(apart(i, j) for j in kept):
                 keep[i] = True
-                kept.append(pixels[i])
+                kept.append(i)
         if len(kept) == 1:  # one label does not make a scale: add the farthest that fits
-            far = max(range(len(values)), key=lambda j: fits[j] * abs(pixels[j] - kept[0]))
-            keep[far] = fits[far] and abs(pixels[far] - kept[0]) >= height  # and not overlaps
+            first = kept[0]
+            far = max(range(len(values)), key=lambda j: fits[j] * abs(pixels[j] - pixels[first]))
+            keep[far] = fits[far] and far != first and apart(far, first)
         return [s if k else "" for s, k in zip(strings, keep, strict=True)]
 
 

@@ -43,6 +43,10 @@ KIND_OF_METRIC = {
     "weight_grad_norm": "weight_grad",
 }
 HEATMAP_SHARE, HEATMAP_SHARE_PRESENTING = 0.6, 0.52  # of the width, next to the side column
+# The distributions are a plot of plots (every layer's histogram, one layer over time): when
+# they are in front the side column takes more of the width, and the loss less of its height.
+DISTRIBUTIONS_SHARE, DISTRIBUTIONS_SHARE_PRESENTING = 0.45, 0.36
+LOSS_SHARE, LOSS_SHARE_DISTRIBUTIONS = 2 / 7, 0.22  # of the side column's height
 THEORY_DELAY_MS = 150  # the first readout waits for the first paint (loading theory: ~20 ms)
 
 
@@ -95,12 +99,17 @@ class SingleRunView(DividedSplitter):
         self.function_view = LearnedFunctionView()
         self.distributions_view = DistributionsView()
         self._kind_metric = ""  # the metric the distributions' kind last followed
-        self.tabs.addTab(self.profile_plot, "Layer profile")
+        # Short names: four tabs must fit the side column at projector font sizes.
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabs.tabBar().setUsesScrollButtons(False)
+        self.tabs.addTab(self.profile_plot, "Profile")
         self.tabs.addTab(self.distributions_view, "Distributions")
         self.tabs.addTab(self.function_view, "Learned function")
-        self.tabs.addTab(self._map_page, "Order-to-chaos map")
-        self.tabs.currentChanged.connect(lambda index: self.chaos_map if index == MAP_TAB else None)
-        self.tabs.setTabToolTip(PROFILE_TAB, "One step's statistic across layers, with theory")
+        self.tabs.addTab(self._map_page, "Chaos map")
+        self.tabs.currentChanged.connect(self._on_tab)
+        self.tabs.setTabToolTip(
+            PROFILE_TAB, "Layer profile: one step's statistic across layers, with theory"
+        )
         self.tabs.setTabToolTip(
             DISTRIBUTIONS_TAB,
             "Every layer's histogram of h, z or a gradient at the step shown, and one layer"
@@ -110,7 +119,9 @@ class SingleRunView(DividedSplitter):
             FUNCTION_TAB, "What the network computes: decision regions, or prediction vs target"
         )
         self.tabs.setTabToolTip(
-            MAP_TAB, "Predicted per-layer gradient factor over weight and bias scales (Ctrl+M)"
+            MAP_TAB,
+            "Order-to-chaos map: the predicted per-layer gradient factor over weight and bias"
+            " scales (Ctrl+M)",
         )
         # Resting the mouse on a layer in the heatmap or the profile picks that layer's
         # histogram over time (its row in the ridgeline is highlighted).
@@ -209,10 +220,31 @@ class SingleRunView(DividedSplitter):
         )
         for splitter in (self, self._side):
             splitter.set_divider(theme, round(14 * font_scale))
-        # Projector fonts need a wider right column for the profile's title and legend.
-        share = HEATMAP_SHARE if font_scale <= 1.0 else HEATMAP_SHARE_PRESENTING
+        self._share_space()
+
+    def _on_tab(self, index: int) -> None:
+        if index == MAP_TAB:
+            self.chaos_map  # noqa: B018 - built on first show
+        # The readout is about the profile's theory line; the distributions have notes of
+        # their own and need the height.
+        self.readout.setVisible(index != DISTRIBUTIONS_TAB)
+        self._share_space()
+
+    def _share_space(self) -> None:
+        """Widths of the heatmap and the side column, heights of the loss and the panel under
+        it: projector fonts need a wider side column for the profile's title and legend, the
+        distributions more room still."""
+        presenting = self._look is not None and self._look[1] > 1.0
+        distributions = self.tabs.currentIndex() == DISTRIBUTIONS_TAB
+        if distributions:
+            share = DISTRIBUTIONS_SHARE_PRESENTING if presenting else DISTRIBUTIONS_SHARE
+        else:
+            share = HEATMAP_SHARE_PRESENTING if presenting else HEATMAP_SHARE
         total = sum(self.sizes()) or self.width()
         self.setSizes([round(total * share), round(total * (1 - share))])
+        loss = LOSS_SHARE_DISTRIBUTIONS if distributions else LOSS_SHARE
+        height = sum(self._side.sizes()) or self._side.height()
+        self._side.setSizes([round(height * loss), round(height * (1 - loss))])
 
     # -- drawing -----------------------------------------------------------------------------
     def draw(self, session: RunSession, state: ViewState) -> None:

@@ -205,7 +205,7 @@ def test_scene_5_the_z_histograms_pile_up_where_the_slope_is_flat(window, qtbot)
     sigma = view.sigma_curve()
     panel = view.panel()
     assert sigma is not None and panel is not None
-    z, slope = sigma
+    _z, slope = sigma
     assert slope.max() == pytest.approx(0.25, abs=0.01)  # σ′ peaks at 1/4, at z = 0
     # "a third or more of the units sit out where σ′ is almost 0": bins where σ′ < 0.05, and
     # the columns beyond ±8 (σ′ < 0.0004 there), in most of the hidden layers drawn.
