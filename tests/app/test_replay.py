@@ -131,7 +131,7 @@ def test_the_distributions_panel_follows_replay_the_metric_and_the_hovered_layer
     single = window.single
     view = single.distributions_view
     assert window.view_state.view.panel == "distributions"
-    assert single.tabs.currentWidget() is view
+    assert single.panel == "distributions" and view.isVisible()
     measured = window.session.distributions[0]
     assert view.drawn_step() == int(measured.steps[-1])  # live: the newest measurement
     window.view_state.show_step(17)

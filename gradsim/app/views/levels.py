@@ -33,6 +33,9 @@ class SharedLevels:
         diverged at (the overflowing step's wild values would squeeze the lesson, step 0,
         into one colour). What lies beyond is drawn in the end colours; the bar says so."""
         view = state.view
+        # A run that has just diverged leaves the levels: what it drew while still healthy
+        # (its values on the way to overflow) must not hold them wide either.
+        key = (key, tuple(stop is not None for stop in diverged_at))
         if key != self._key or not view.auto_levels:
             self._key = key
             self._tracker.reset()  # also when automatic levels come back

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from gradsim.app.model.replay import profile_row
 from gradsim.app.model.session import RunSession
 from gradsim.app.model.view_state import PANEL_NAMES, View, ViewState
-from gradsim.app.views.distributions_view import DistributionsView
 from gradsim.app.views.dividers import DividedSplitter
 from gradsim.app.views.heatmap import HeatmapView
 from gradsim.app.views.learned_function_view import LearnedFunctionView, missing_text
@@ -29,6 +28,7 @@ from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import stat_applies
 
 if TYPE_CHECKING:  # the theory and the map load on first use, after the first paint
+    from gradsim.app.views.distributions_view import DistributionsView
     from gradsim.app.views.theory_panel import ChaosMap
     from gradsim.engine.theory import TheoryProfile
 
@@ -97,13 +97,18 @@ class SingleRunView(DividedSplitter):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.function_view = LearnedFunctionView()
-        self.distributions_view = DistributionsView()
+        # The distributions (~50 ms to build) and the map are made when first shown.
+        self._distributions: DistributionsView | None = None
+        self._distributions_page = QWidget()
+        self._distributions_layout = QVBoxLayout(self._distributions_page)
+        self._distributions_layout.setContentsMargins(0, 0, 0, 0)
+        self._picked_layer = 0  # the layer last hovered: the distributions' chosen one
         self._kind_metric = ""  # the metric the distributions' kind last followed
         # Short names: four tabs must fit the side column at projector font sizes.
         self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
         self.tabs.tabBar().setUsesScrollButtons(False)
         self.tabs.addTab(self.profile_plot, "Profile")
-        self.tabs.addTab(self.distributions_view, "Distributions")
+        self.tabs.addTab(self._distributions_page, "Distributions")
         self.tabs.addTab(self.function_view, "Learned function")
         self.tabs.addTab(self._map_page, "Chaos map")
         self.tabs.currentChanged.connect(self._on_tab)
@@ -125,8 +130,8 @@ class SingleRunView(DividedSplitter):
         )
         # Resting the mouse on a layer in the heatmap or the profile picks that layer's
         # histogram over time (its row in the ridgeline is highlighted).
-        self.heatmap.layerHovered.connect(self.distributions_view.set_layer)
-        self.profile_plot.layerHovered.connect(self.distributions_view.set_layer)
+        self.heatmap.layerHovered.connect(self._pick_layer)
+        self.profile_plot.layerHovered.connect(self._pick_layer)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -158,6 +163,37 @@ class SingleRunView(DividedSplitter):
             if self._theory_shown is not None:
                 self._chaos_map.set_config(self._theory_shown[0])
         return self._chaos_map
+
+    @property
+    def distributions_view(self) -> DistributionsView:
+        """The distributions panel (made on first use: start-up need not pay for it)."""
+        if self._distributions is None:
+            from gradsim.app.views.distributions_view import DistributionsView
+
+            view = self._distributions = DistributionsView()
+            self._distributions_layout.addWidget(view)
+            view.show()
+            if self._look is not None:
+                view.set_theme(self._look[0])
+                view.set_font_scale(self._look[1])
+            view.set_layer(self._picked_layer)
+        return self._distributions
+
+    def _pick_layer(self, layer: int) -> None:
+        """The layer hovered in the heatmap or the profile: the distributions' chosen one."""
+        self._picked_layer = layer
+        if self._distributions is not None:
+            self._distributions.set_layer(layer)
+
+    def _draw_distributions(self, session: RunSession, view: View) -> None:
+        """The histograms at the step shown, of the kind that goes with the heatmap's metric
+        when it changed (a scene's choice; the panel's own menu chooses otherwise)."""
+        panel, config = self.distributions_view, session.configs[0]
+        if view.metric != self._kind_metric:
+            self._kind_metric = view.metric
+            if view.metric in KIND_OF_METRIC:
+                panel.set_kind(KIND_OF_METRIC[view.metric])
+        panel.set_data(session.distributions[0], view.shown_step, config.activation, config.depth)
 
     def show_map(self, on: bool = True) -> None:
         """Show the order-to-chaos map (or the layer profile) under the loss."""
@@ -205,10 +241,8 @@ class SingleRunView(DividedSplitter):
             self.profile_plot,
             self.readout,
             self.function_view,
-            self.distributions_view,
         ]
-        if self._chaos_map is not None:
-            views.append(self._chaos_map)
+        views += [v for v in (self._chaos_map, self._distributions) if v is not None]
         for view in views:
             view.set_theme(theme)
             view.set_font_scale(font_scale)
@@ -225,6 +259,8 @@ class SingleRunView(DividedSplitter):
     def _on_tab(self, index: int) -> None:
         if index == MAP_TAB:
             self.chaos_map  # noqa: B018 - built on first show
+        elif index == DISTRIBUTIONS_TAB:
+            self.distributions_view  # noqa: B018
         # The readout is about the profile's theory line; the distributions have notes of
         # their own and need the height.
         self.readout.setVisible(index != DISTRIBUTIONS_TAB)
@@ -270,17 +306,11 @@ class SingleRunView(DividedSplitter):
         self._levels.apply([self.heatmap], state, key, [history.diverged_at])
         self.loss_plot.set_runs([(history.steps, history.loss)])
         self._draw_profile(history, view, theory, applies)
-        if view.metric != self._kind_metric:  # a new metric (a scene's): its histograms
-            self._kind_metric = view.metric
-            if view.metric in KIND_OF_METRIC:
-                self.distributions_view.set_kind(KIND_OF_METRIC[view.metric])
         tab = self.tabs.currentIndex()  # only the panel in front is drawn
         if tab == FUNCTION_TAB:
             self._draw_function(session, view)
         elif tab == DISTRIBUTIONS_TAB:
-            self.distributions_view.set_data(
-                session.distributions[0], view.shown_step, config.activation, config.depth
-            )
+            self._draw_distributions(session, view)
 
     def _draw_profile(
         self, history: Recorder, view: View, theory: TheoryProfile | None, applies: np.ndarray

@@ -200,7 +200,7 @@ def test_scene_5_the_z_histograms_pile_up_where_the_slope_is_flat(window, qtbot)
     enter(qtbot, window, 5)
     view = window.single.distributions_view
     assert window.view_state.view.panel == "distributions"
-    assert window.single.tabs.currentWidget() is view
+    assert window.single.panel == "distributions" and view.isVisible()
     assert view.kind == "preactivation" and view.drawn_step() == 0
     sigma = view.sigma_curve()
     panel = view.panel()

@@ -396,3 +396,25 @@ def test_colour_bar_shows_the_heatmap_lut(view):
     assert (image.width(), image.height()) == (1, 256)
     rows = [tuple(image.pixelColor(0, i).getRgb()) for i in range(256)]
     assert rows == [tuple(int(c) for c in entry) for entry in VIRIDIS_LUT]
+
+
+def test_a_run_that_diverges_lets_go_of_the_levels_it_widened(view, qtbot):
+    """Drawn while still healthy, a run on its way to overflow widened the levels; once it
+    has diverged they follow the healthy run alone (whenever the window happened to draw)."""
+    from gradsim.app.model.view_state import ViewState
+    from gradsim.app.views.heatmap import HeatmapView
+    from gradsim.app.views.levels import SharedLevels
+
+    other = HeatmapView()
+    qtbot.addWidget(other)
+    state, shared = ViewState(), SharedLevels()
+    steps = np.arange(5, dtype=np.int64)
+    view.set_data(steps, np.full((5, 3), 1e-2))
+    other.set_data(steps, np.full((5, 3), 1e40))
+    assert shared.apply([view, other], state, key=1, diverged_at=[None, None])[1] > 40
+    values = np.full((6, 3), 1e40)
+    values[5] = np.inf
+    view.set_data(np.arange(6, dtype=np.int64), np.full((6, 3), 1e-2))
+    other.set_data(np.arange(6, dtype=np.int64), values)
+    lo, hi = shared.apply([view, other], state, key=1, diverged_at=[None, 5])
+    assert lo <= -2 <= hi and hi - lo <= 6
