@@ -268,6 +268,32 @@ def test_screenshot_as_svg(tmp_path) -> None:
     assert root.findall(f".//{SVG}text") and root.findall(f".//{SVG}image")
 
 
+def test_the_new_panels_export_as_svg_with_their_text_and_curves(window, tmp_path) -> None:
+    for target in ("distributions", "function", "profile"):
+        path = export(window, target, tmp_path / f"{target}.svg")
+        text = path.read_text(encoding="utf-8")
+        root = ET.fromstring(text)
+        count = {tag: len(root.findall(f".//{SVG}{tag}")) for tag in ("polyline", "path", "text")}
+        assert count["polyline"] + count["path"] > 5 and count["text"] > 5, (target, count)
+        ids = [e.get("id") for e in root.iter() if e.get("id")]
+        assert len(ids) == len(set(ids)), target
+        assert set(re.findall(r"url\(#([^)]+)\)", text)) <= set(ids), target
+    texts = ET.parse(tmp_path / "distributions.svg").iter(f"{SVG}text")
+    words = " ".join(t.text or "" for t in texts)
+    assert "layer" in words and "step" in words
+
+
+def test_screenshot_of_the_distributions(tmp_path) -> None:
+    out = tmp_path / "dists.png"
+    result = run_gradsim(
+        "screenshot", "--preset", "sigmoid-naive", "--steps", "3", "--plot", "distributions",
+        "--size", "1200x900", "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {out} (1200x900, distributions of sigmoid-naive)\n"
+    assert pixels(QImage(str(out))).std() > 20
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
