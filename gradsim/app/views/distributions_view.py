@@ -85,7 +85,6 @@ POINTER_PX = 14.0  # the image's arrows at the chosen row, at font scale 1
 # The chosen layer over time shows when the plots have this many lines of tick text in height:
 # below that, all of it would go to two plots too flat to read, so the layers keep it.
 BANDS_MIN_LINES = 20
-_UNBOUNDED = 1e6
 
 
 class DistributionsView(QtWidgets.QWidget):
@@ -708,12 +707,22 @@ class DistributionsView(QtWidgets.QWidget):
         if shown == self._bands_shown:
             return
         self._bands_shown = shown
-        for item in (self._band_title, self._bands.plot):
+        # Out of the layout while hidden, rather than squeezed to no height: a plot squeezed
+        # once keeps its axis squashed to nothing after it is given room again.
+        layout = self._canvas.ci.layout
+        for row, item in ((3, self._band_title), (4, self._bands.plot)):
             item.setVisible(shown)
-            item.setMaximumHeight(_UNBOUNDED if shown else 0.0)
-            if not shown:
-                item.setMinimumHeight(0.0)
+            if shown:
+                layout.addItem(item, row, 0, 1, 2)
+            else:
+                layout.removeItem(item)
+        if shown:  # an axis styled while hidden sized itself to 0: size it again
+            for key in ("left", "bottom"):
+                self._bands.plot.getAxis(key).setStyle()
+        # Now, not at the next event loop pass: an export resizes, paints and resizes back
+        # before that, and would paint the plots where they were.
         self._canvas.ci.layout.invalidate()
+        self._canvas.ci.layout.activate()
         self._main_key = None  # the top plot's height changed: every k-th layer anew
 
     def _on_resized(self) -> None:

@@ -236,3 +236,17 @@ def test_replaying_a_step_before_the_first_measurement_says_so(qtbot, tanh_histo
     view.set_data(later, 2, "tanh", TANH.depth)
     assert view.drawn_step() == 5
     assert "step 5 (none measured by step 2)" in view.texts()[0]
+
+
+def test_the_bands_give_way_on_a_short_panel_and_come_back_whole(qtbot, tanh_history) -> None:
+    view = shown(qtbot, tanh_history, TANH)
+    assert view.bands_shown()
+    view.resize(900, 250)  # too short for two plots: the layers keep the room
+    assert not view.bands_shown() and not view._bands.plot.isVisible()
+    view.set_theme(LIGHT)  # restyled while hidden (a hidden axis sizes itself to 0)
+    view.resize(900, 700)
+    qtbot.wait(10)
+    assert view.bands_shown() and view._bands.plot.isVisible()
+    axis = view._bands.plot.getAxis("bottom")
+    assert axis.geometry().height() > 20  # its tick labels and title have their room
+    assert view._bands.plot.vb.geometry().height() > 50
