@@ -104,7 +104,9 @@ class Run:
         return predict(self.config)
 
     def export(self, path: str | Path) -> Path:
-        """Write the run as .csv, .npz or .json (the formats of ``gradsim run``)."""
+        """Write the run as .csv, .npz or .json (the formats of ``gradsim run``); returns
+        ``path``. A .csv is a plain table (``pandas.read_csv(path)``); its config goes to
+        the NAME.meta.json beside it, which ``gradsim.load`` needs too."""
         from gradsim.engine.export import write_run
 
         write_run(path, self.config, self.recorder)
@@ -120,9 +122,12 @@ class Run:
         return Path(path)
 
     def heatmap(self, metric: str = "backprop_grad_rms", ax: Any = None) -> Any:
-        """Plot ``metric`` per layer and step (log10 colours) with matplotlib; returns the axes.
+        """Plot ``metric`` per layer and step (log10 colours) with matplotlib, on ``ax`` or a
+        new figure; returns the figure: a notebook shows it, a script saves it
+        (``run.heatmap().savefig("grads.png")``) or calls ``matplotlib.pyplot.show()``.
 
-        matplotlib is optional for gradsim: without it this raises ImportError saying so.
+        matplotlib is optional (``pip install "gradsim[notebook]"``): without it this raises
+        ImportError saying so.
         """
         if metric not in STAT_NAMES:
             raise KeyError(f"unknown statistic {metric!r}; known: {', '.join(STAT_NAMES)}")
@@ -132,8 +137,8 @@ class Run:
             import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
         except ImportError as exc:
             raise ImportError(
-                "Run.heatmap needs matplotlib (pip install matplotlib); the numbers are in "
-                "Run.stats without it"
+                "Run.heatmap needs matplotlib (pip install matplotlib, or gradsim[notebook]); "
+                "the numbers are in Run.stats without it"
             ) from exc
         values = self.recorder.stat(metric)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -149,7 +154,7 @@ class Run:
         ax.set_xlabel("training step")
         ax.set_ylabel("layer (1 = input)")
         ax.set_title(metric)
-        return ax
+        return ax.figure
 
 
 def run(
@@ -182,7 +187,7 @@ def run(
 
 
 def load(path: str | Path) -> Run:
-    """Read a run written by ``Run.export`` or ``gradsim run``."""
+    """Read a run written by ``Run.export`` or ``gradsim run`` (a .csv with its NAME.meta.json)."""
     from gradsim.engine.export import read_run
 
     data = read_run(path)

@@ -3,13 +3,20 @@
 This is the file contract shared by the command line and the app, so the layouts are stable:
 
 CSV
-    Tidy: one row per (step, layer), columns ``CSV_COLUMNS``; ``layer`` is 1-based (1 = input
-    side); ``loss`` and ``accuracy`` repeat on every layer row of their step. Floats are
-    written with ``repr`` (shortest exact round trip); non-finite values as ``inf``, ``-inf``,
-    ``nan``. Leading ``#`` lines carry what re-loading needs: ``# gradsim 0.1.0``,
-    ``# config: {JSON}``, ``# diverged_at: K`` (or ``none``) and ``# divergence_reason:``
-    (a JSON string or ``null``). Skip them with ``pandas.read_csv(path, comment="#")`` or,
-    with the ``csv`` module, by dropping lines that start with ``#``.
+    Two files. ``run.csv`` is a plain table that any CSV reader opens with its defaults
+    (``pandas.read_csv(path)``, ``csv.DictReader``, R's ``read.csv``, a spreadsheet): the
+    header row ``CSV_COLUMNS`` on line 1, then one row per (step, layer) and nothing else.
+    ``layer`` is 1-based (1 = input side); ``loss`` and ``accuracy`` repeat on every layer
+    row of their step. Floats are written with ``repr`` (shortest exact round trip);
+    non-finite values as ``inf``, ``-inf``, ``nan`` (pandas reads them as floats; a
+    spreadsheet shows them as text). What
+    re-loading needs is in the sidecar ``run.meta.json`` beside it (``sidecar_path``: the
+    extension ``.csv`` replaced by ``.meta.json``, so it never collides with ``run.json``,
+    the JSON export of the same run): ``{"gradsim_version", "config", "diverged_at",
+    "divergence_reason"}`` as in the JSON format, and ``rows``, the CSV's number of data
+    rows (so a truncated table is noticed). ``read_run`` refuses a CSV whose sidecar is
+    missing. Older CSVs, whose leading ``#`` lines held that metadata instead
+    (``# config: {JSON}``, ``# diverged_at: K``, ``# divergence_reason: "..."``), still load.
 NPZ
     One ``(steps, layers)`` float64 array per statistic; ``step``, ``loss``, ``accuracy``
     vectors; 0-d string arrays ``config`` (JSON), ``gradsim_version`` and
@@ -22,8 +29,10 @@ JSON
     parses with any JSON reader. ``diverged_at`` and ``divergence_reason`` are null if none.
 
 Writes are atomic (temporary file beside the target, then ``os.replace``), so an existing
-file is never left half-written. Every failure is an ``ExportError`` with a one-line message
-naming the path.
+file is never left half-written. A CSV's two files are both written to temporary files first,
+then the sidecar and the CSV are moved into place: if the sidecar cannot be written, neither
+an existing CSV nor its sidecar is touched. Every failure is an ``ExportError`` with a
+one-line message naming the path.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ import os
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -43,13 +52,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gradsim import __version__
-from gradsim.engine.atomic import write_atomic
+from gradsim.engine.atomic import atomic_path, write_atomic
 from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import STAT_NAMES
 
 FORMATS: tuple[str, ...] = (".csv", ".npz", ".json")
 CSV_COLUMNS: tuple[str, ...] = ("step", "layer", "loss", "accuracy", *STAT_NAMES)
+SIDECAR_SUFFIX = ".meta.json"  # run.csv's metadata: run.meta.json (run.json is the JSON export)
 NONFINITE: dict[str, float] = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 _CSV_CHUNK_CELLS = 100_000  # rows formatted per batch: bounds memory, keeps the joins large
 
@@ -93,6 +103,9 @@ def check_output_path(path: str | Path) -> Path:
     file_format(path)
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a directory")
+    sidecar = sidecar_path(path)
+    if file_format(path) == ".csv" and sidecar.is_dir():
+        raise ExportError(f"cannot write {path}: its metadata file {sidecar} is a directory")
     parent = path.parent
     if not parent.is_dir():
         raise ExportError(f"cannot write {path}: directory {parent} does not exist")
@@ -105,13 +118,26 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
+def sidecar_path(path: str | Path) -> Path:
+    """The metadata file written beside a CSV run file: ``run.csv`` -> ``run.meta.json``."""
+    return Path(path).with_suffix(SIDECAR_SUFFIX)
+
+
+def written_files(path: str | Path) -> tuple[Path, ...]:
+    """The files ``write_run(path, ...)`` writes: ``path``, and for a CSV its sidecar."""
+    path = Path(path)
+    return (path, sidecar_path(path)) if file_format(path) == ".csv" else (path,)
+
+
 def write_run(path: str | Path, config: Config, recorder: Recorder) -> None:
-    """Write a run in the format chosen by the extension; atomic; raises ``ExportError``."""
+    """Write a run in the format chosen by the extension; atomic; raises ``ExportError``.
+
+    A CSV also writes its metadata to ``sidecar_path(path)`` (see ``written_files``).
+    """
     path = Path(path)
     fmt = file_format(path)
     if recorder.depth != config.depth:
         raise ValueError(f"recorder depth {recorder.depth} != config depth {config.depth}")
-    writer = {".csv": _write_csv, ".npz": _write_npz, ".json": _write_json}[fmt]
     data = recorder.arrays()
     meta = {
         "gradsim_version": __version__,
@@ -119,6 +145,10 @@ def write_run(path: str | Path, config: Config, recorder: Recorder) -> None:
         "diverged_at": recorder.diverged_at,
         "divergence_reason": recorder.divergence_reason,
     }
+    if fmt == ".csv":
+        _write_csv_files(path, meta, data, recorder.depth)
+        return
+    writer = {".npz": _write_npz, ".json": _write_json}[fmt]
     try:
         write_atomic(path, lambda handle: writer(handle, meta, data, recorder.depth))
     except OSError as exc:
@@ -154,18 +184,42 @@ def read_run(path: str | Path) -> RunData:
 # -- CSV ------------------------------------------------------------------------------------
 
 
-def _write_csv(handle: IO[bytes], meta: dict[str, Any], data: _Written, depth: int) -> None:
-    diverged = meta["diverged_at"]
-    header = [
-        f"# gradsim {meta['gradsim_version']}",
-        f"# config: {json.dumps(meta['config'])}",
-        f"# diverged_at: {'none' if diverged is None else diverged}",
-        f"# divergence_reason: {json.dumps(meta['divergence_reason'])}",
-        "# one row per (step, layer); layer 1 is the input side. "
-        "Skip these lines: pandas.read_csv(path, comment='#')",
-        ",".join(CSV_COLUMNS),
-    ]
-    handle.write(("\n".join(header) + "\n").encode("ascii"))
+def _write_csv_files(path: Path, meta: dict[str, Any], data: _Written, depth: int) -> None:
+    """The table to ``path``, the metadata to its sidecar: both complete, or neither replaced.
+
+    Both are written to temporary files first; then the sidecar, then the CSV, is moved into
+    place (``atomic_path`` replaces its target on leaving the block, and removes the
+    temporary file on an error).
+    """
+    sidecar = sidecar_path(path)
+    rows = int(data["step"].shape[0]) * depth  # lets reading notice a truncated table
+    text = json.dumps({**meta, "rows": rows}, indent=2) + "\n"
+    if path.is_dir():  # else found only when moving it into place, after the sidecar
+        raise ExportError(f"cannot write {path}: it is a directory")
+    try:
+        with atomic_path(path) as tmp:
+            _write_synced(tmp, lambda handle: _write_csv(handle, data, depth))
+            try:
+                with atomic_path(sidecar) as tmp_meta:
+                    _write_synced(tmp_meta, lambda handle: handle.write(text.encode("utf-8")))
+            except OSError as exc:
+                raise ExportError(
+                    f"cannot write {path}: its metadata file {sidecar}: {_reason(exc)}"
+                ) from exc
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
+
+
+def _write_synced(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    with open(path, "wb") as handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_csv(handle: IO[bytes], data: _Written, depth: int) -> None:
+    """The table alone: the header row, then one row per (step, layer)."""
+    handle.write((",".join(CSV_COLUMNS) + "\n").encode("ascii"))
     layers = [str(layer) for layer in range(1, depth + 1)]
     n = data["step"].shape[0]
     chunk = max(1, _CSV_CHUNK_CELLS // depth)
@@ -189,29 +243,26 @@ def _per_layer(values: list[str], depth: int) -> list[str]:
 
 
 def _read_csv(path: Path) -> tuple[dict[str, Any], _Read]:
-    meta: dict[str, Any] = {}
+    meta: dict[str, Any] | None = None
     with open(path, encoding="utf-8") as handle:
         line = handle.readline()
-        while line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            key, value = key.strip(), value.strip()
-            if sep and key == "config":
-                meta["config"] = json.loads(value)
-            elif sep and key == "diverged_at":
-                meta["diverged_at"] = None if value == "none" else int(value)
-            elif sep and key == "divergence_reason":
-                meta["divergence_reason"] = json.loads(value)
-            line = handle.readline()
-        if "config" not in meta:
-            raise ValueError("no '# config:' line")
+        if line.startswith("#"):  # the older layout: the metadata in leading '#' lines
+            meta, line = _read_comment_lines(handle, line)
         columns = tuple(name.strip() for name in line.strip().split(","))
         if columns != CSV_COLUMNS:
-            raise ValueError(f"expected the columns {','.join(CSV_COLUMNS)}")
+            raise ValueError(f"expected the columns {','.join(CSV_COLUMNS)} on the first line")
+        if meta is None:
+            meta = _read_sidecar(path)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data" for a 0-step run
             table = np.loadtxt(handle, delimiter=",", dtype=np.float64, ndmin=2, comments="#")
     if table.size == 0:
         table = np.zeros((0, len(CSV_COLUMNS)))
+    if meta.get("rows") not in (None, table.shape[0]):
+        raise ValueError(
+            f"{table.shape[0]} data rows, but {sidecar_path(path).name} says {meta['rows']} "
+            "(a truncated file?)"
+        )
     depth = _expect(meta["config"], dict, "config").get("depth", Config().depth)
     if not isinstance(depth, int) or depth < 1 or table.shape[0] % depth:
         raise ValueError(f"{table.shape[0]} data rows is not a whole number of steps")
@@ -228,6 +279,51 @@ def _read_csv(path: Path) -> tuple[dict[str, Any], _Read]:
     for index, name in enumerate(STAT_NAMES, start=4):
         arrays[name] = rows[:, :, index]
     return meta, arrays
+
+
+def _read_comment_lines(handle: IO[str], line: str) -> tuple[dict[str, Any], str]:
+    """The metadata of an older CSV's leading ``#`` lines, and the first line after them."""
+    meta: dict[str, Any] = {}
+    while line.startswith("#"):
+        key, sep, value = line[1:].partition(":")
+        key, value = key.strip(), value.strip()
+        if sep and key == "config":
+            meta["config"] = json.loads(value)
+        elif sep and key == "diverged_at":
+            meta["diverged_at"] = None if value == "none" else int(value)
+        elif sep and key == "divergence_reason":
+            meta["divergence_reason"] = json.loads(value)
+        line = handle.readline()
+    if "config" not in meta:
+        raise ValueError("no '# config:' line")
+    return meta, line
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    """A CSV's metadata file; any problem with it is an ``ExportError`` that names it."""
+    sidecar = sidecar_path(path)
+    try:
+        raw = sidecar.read_bytes()
+    except FileNotFoundError as exc:
+        raise ExportError(
+            f"cannot read {path}: its metadata file {sidecar} is missing "
+            f"(gradsim writes it beside the CSV; keep the two files together)"
+        ) from exc
+    except OSError as exc:
+        raise ExportError(
+            f"cannot read {path}: its metadata file {sidecar}: {_reason(exc)}"
+        ) from exc
+    try:
+        meta = _expect(json.loads(raw.decode("utf-8")), dict, "the document")
+        _expect(meta.get("config"), dict, "config")
+        rows = meta.get("rows")
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int)):
+            raise ValueError("rows must be an integer")
+    except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ExportError(
+            f"cannot read {path}: its metadata file {sidecar} is not valid: {exc}"
+        ) from exc
+    return meta
 
 
 # -- NPZ ------------------------------------------------------------------------------------

@@ -79,7 +79,9 @@ def test_run_writes_a_file_that_reloads(tmp_path: Path, ext: str) -> None:
     assert result.stdout.startswith(
         "ran 4 steps of a custom config (depth 3, tanh, xavier_normal): loss "
     )
-    assert result.stdout.endswith(f"; wrote run{ext}\n") and result.stdout.count("\n") == 1
+    wrote = "run.csv and run.meta.json" if ext == ".csv" else f"run{ext}"  # a CSV's sidecar
+    assert result.stdout.endswith(f"; wrote {wrote}\n") and result.stdout.count("\n") == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(wrote.split(" and "))
     loaded = read_run(tmp_path / f"run{ext}")
     assert loaded.config == SMALL_CONFIG
     assert len(loaded.recorder) == 4
@@ -106,6 +108,24 @@ def test_run_also_writes_histograms_on_a_cadence(tmp_path: Path, ext: str) -> No
     for got, want in zip(loaded.history.entries(), sim.distribution_history.entries(), strict=True):
         for kind, histogram in want.histograms.items():
             np.testing.assert_array_equal(got.histograms[kind].counts, histogram.counts)
+
+
+def test_run_to_csv_with_histograms_names_all_three_files(tmp_path: Path) -> None:
+    result = gradsim(
+        "run", *SMALL, "--steps", "2", "--out", "run.csv", "--histograms", "h.npz", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("; wrote run.csv, run.meta.json and h.npz\n")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "h.npz", "run.csv", "run.meta.json"
+    ]
+
+
+def test_run_refuses_a_csv_whose_sidecar_it_cannot_write_before_training(tmp_path: Path) -> None:
+    (tmp_path / "run.meta.json").mkdir()
+    result = gradsim("run", *SMALL, "--steps", "3", "--out", "run.csv", cwd=tmp_path)
+    assert result.returncode == 2 and "run.meta.json is a directory" in result.stderr
+    assert result.stdout == "" and not (tmp_path / "run.csv").exists()
 
 
 def test_run_refuses_a_histogram_file_it_cannot_write_before_training(tmp_path: Path) -> None:
@@ -142,7 +162,8 @@ def test_diverged_run_succeeds_and_says_so(tmp_path: Path, capsys: pytest.Captur
     assert recorder.diverged_at is not None
     assert recorder.steps[-1] == recorder.diverged_at  # the step that diverged is kept
     assert "of 50 steps" in stdout and f"diverged at step {recorder.diverged_at}: " in stdout
-    assert "overflowed" in stdout and stdout.endswith(f"; wrote {out}\n")
+    sidecar = tmp_path / "run.meta.json"
+    assert "overflowed" in stdout and stdout.endswith(f"; wrote {out} and {sidecar}\n")
 
 
 @needs_presets
@@ -317,6 +338,35 @@ def test_help_exits_0(capsys: pytest.CaptureFixture) -> None:
     assert "usage: gradsim" in capsys.readouterr().out
     assert main(["run", "--help"]) == 0
     assert "--out FILE" in capsys.readouterr().out
+
+
+def test_help_says_the_command_is_optional_and_describes_every_command(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    assert main(["--help"]) == 0
+    usage = capsys.readouterr().out.split("\n\n")[0]
+    assert usage.rstrip().endswith("[COMMAND ...]")  # without one, the app opens
+    for command in ("run", "screenshot", "record", "lessons", "presets", "demo"):
+        assert main([command, "--help"]) == 0
+        text = capsys.readouterr().out
+        # Usage, then a description paragraph, then the options: not just the options.
+        paragraphs = [p for p in text.split("\n\n") if p.strip()]
+        assert not paragraphs[1].startswith(("options:", "positional")), command
+
+
+def test_pictures_default_to_the_dark_theme_and_say_so_alike(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    helps = []
+    for command in ("screenshot", "record"):
+        assert main([command, "--help"]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        helps.append(text[text.index("--theme {dark,light} ") :].split(" --")[0])
+    assert helps[0] == helps[1] and "default dark" in helps[0]
+    parser = cli.build_parser()
+    shot = parser.parse_args(["screenshot", "--out", "x.png"])
+    record = parser.parse_args(["record", "--out", "x.gif"])
+    assert (shot.theme or "dark") == record.theme == "dark"
 
 
 @needs_presets

@@ -122,14 +122,14 @@ def test_csv_is_tidy_and_readable_by_the_csv_module(tmp_path: Path) -> None:
     config, recorder = make_run(steps=4, depth=3)
     path = tmp_path / "run.csv"
     write_run(path, config, recorder)
-    lines = path.read_text().splitlines()
-    assert lines[0] == f"# gradsim {__version__}"
-    assert json.loads(lines[1].removeprefix("# config: ")) == config.to_dict()
-    assert lines[2] == f"# diverged_at: {recorder.diverged_at}"
+    text = path.read_text()
+    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)  # the header row on line 1
+    assert "#" not in text and len(text.splitlines()) == 1 + 4 * 3  # nothing else
     with open(path, newline="") as handle:
-        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
-    assert tuple(rows[0]) == CSV_COLUMNS
-    assert len(rows) == 4 * 3
+        reader = csv.DictReader(handle)  # the csv module's defaults
+        rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    assert len(rows) == 4 * 3 and all(len(row) == len(CSV_COLUMNS) for row in rows)
     assert [row["layer"] for row in rows[:4]] == ["1", "2", "3", "1"]
     assert [row["step"] for row in rows[:4]] == ["0", "0", "0", "2"]
     grads = recorder.stat("backprop_grad_rms").ravel()
@@ -138,13 +138,140 @@ def test_csv_is_tidy_and_readable_by_the_csv_module(tmp_path: Path) -> None:
     assert rows[-1]["loss"] == "inf"
 
 
-def test_csv_loads_in_pandas_with_comment(tmp_path: Path) -> None:
+def test_csv_loads_in_pandas_with_its_defaults(tmp_path: Path) -> None:
     pandas = pytest.importorskip("pandas")
-    config, recorder = make_run(steps=4, depth=3)
+    steps, depth = 4, 3
+    config, recorder = make_run(steps=steps, depth=depth)
     write_run(tmp_path / "run.csv", config, recorder)
-    frame = pandas.read_csv(tmp_path / "run.csv", comment="#")
+    frame = pandas.read_csv(tmp_path / "run.csv")  # no arguments
     assert list(frame.columns) == list(CSV_COLUMNS)
-    assert len(frame) == 12
+    assert len(frame) == steps * depth
+    for column in CSV_COLUMNS:
+        assert pandas.api.types.is_numeric_dtype(frame[column]), (column, frame[column].dtype)
+    assert frame["step"].dtype == np.int64 and frame["layer"].dtype == np.int64
+    np.testing.assert_array_equal(frame["step"], np.repeat(recorder.steps, depth))
+    np.testing.assert_array_equal(frame["layer"], np.tile(np.arange(1, depth + 1), steps))
+    for key in ("loss", "accuracy"):
+        assert_same_bits(frame[key].to_numpy(), np.repeat(recorder.arrays()[key], depth))
+    for name in STAT_NAMES:
+        assert_same_bits(frame[name].to_numpy(), recorder.stat(name).ravel())
+    # The "inf", "-inf" and "nan" cells are floats, not text: pandas' defaults parse them.
+    grads = frame["backprop_grad_rms"].to_numpy()
+    assert np.isposinf(grads).any() and np.isneginf(grads).any() and np.isnan(grads).any()
+    assert np.isposinf(frame["loss"].iloc[-1]) and frame["accuracy"].isna().all()
+
+
+def test_csv_metadata_is_in_a_sidecar_json(tmp_path: Path) -> None:
+    config, recorder = make_run(steps=4, depth=3)
+    path = tmp_path / "run.csv"
+    write_run(path, config, recorder)
+    assert export.sidecar_path(path) == tmp_path / "run.meta.json"
+    assert export.written_files(path) == (path, tmp_path / "run.meta.json")
+    assert sorted(os.listdir(tmp_path)) == ["run.csv", "run.meta.json"]
+    meta = json.loads((tmp_path / "run.meta.json").read_text())
+    assert meta == {
+        "gradsim_version": __version__,
+        "config": config.to_dict(),
+        "diverged_at": recorder.diverged_at,
+        "divergence_reason": recorder.divergence_reason,
+        "rows": 4 * 3,
+    }
+
+
+def test_csv_sidecar_does_not_collide_with_the_json_export(tmp_path: Path) -> None:
+    config, recorder = make_run(steps=3, depth=2)
+    other = Config(depth=2, activation="tanh")
+    write_run(tmp_path / "run.csv", config, recorder)
+    write_run(tmp_path / "run.json", other, recorder)
+    assert sorted(os.listdir(tmp_path)) == ["run.csv", "run.json", "run.meta.json"]
+    assert read_run(tmp_path / "run.csv").config == config
+    assert read_run(tmp_path / "run.json").config == other
+    assert export.written_files(tmp_path / "run.json") == (tmp_path / "run.json",)
+    assert export.written_files(tmp_path / "run.npz") == (tmp_path / "run.npz",)
+
+
+def test_csv_without_its_sidecar_is_refused_naming_it(tmp_path: Path) -> None:
+    config, recorder = make_run()
+    path = tmp_path / "run.csv"
+    write_run(path, config, recorder)
+    (tmp_path / "run.meta.json").unlink()
+    with pytest.raises(ExportError) as info:
+        read_run(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"cannot read {path}: ")
+    assert f"{tmp_path / 'run.meta.json'} is missing" in message
+
+
+def test_csv_cut_at_a_step_boundary_is_noticed(tmp_path: Path) -> None:
+    config, recorder = make_run(steps=6, depth=3)
+    path = tmp_path / "run.csv"
+    write_run(path, config, recorder)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: 1 + 4 * 3]))  # the last 2 steps lost, every row whole
+    with pytest.raises(ExportError, match=r"12 data rows, but run\.meta\.json says 18"):
+        read_run(path)
+
+
+@pytest.mark.parametrize(
+    "sidecar",
+    ['{"config": ', "[1, 2]", '{"config": "depth=3"}', "\udc80"],
+    ids=["truncated", "not-an-object", "config-not-an-object", "not-utf8"],
+)
+def test_malformed_sidecar_is_an_export_error_naming_it(tmp_path: Path, sidecar: str) -> None:
+    config, recorder = make_run()
+    path = tmp_path / "run.csv"
+    write_run(path, config, recorder)
+    (tmp_path / "run.meta.json").write_bytes(sidecar.encode("utf-8", "surrogateescape"))
+    with pytest.raises(ExportError, match=re.escape(str(tmp_path / "run.meta.json"))) as info:
+        read_run(path)
+    assert "\n" not in str(info.value)
+
+
+# An older gradsim's CSV, as users have them: the metadata in leading '#' lines, no sidecar.
+OLD_FORMAT_CSV = """\
+# gradsim 0.1.0
+# config: {"depth": 2, "width": 4, "activation": "sigmoid"}
+# diverged_at: 3
+# divergence_reason: "loss became nan"
+# one row per (step, layer); layer 1 is the input side. Skip these lines: \
+pandas.read_csv(path, comment='#')
+step,layer,loss,accuracy,activation_rms,preactivation_rms,backprop_grad_rms,\
+weight_grad_norm,weight_norm,update_ratio,saturation
+0,1,0.5,nan,1.0,2.0,3.0,4.0,5.0,6.0,0.0
+0,2,0.5,nan,1.5,2.5,-0.0,4.5,5.5,6.5,0.25
+3,1,inf,nan,inf,-inf,nan,1e-300,5e-324,1.7976931348623157e+308,1.0
+3,2,inf,nan,0.1,0.3333333333333333,1e+16,2.0,3.0,4.0,0.5
+"""
+
+
+def test_old_format_csv_with_comment_lines_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(OLD_FORMAT_CSV)
+    loaded = read_run(path)
+    assert loaded.config == Config(depth=2, width=4, activation="sigmoid")
+    run = loaded.recorder
+    assert run.diverged_at == 3 and run.divergence_reason == "loss became nan"
+    np.testing.assert_array_equal(run.steps, [0, 3])
+    assert_same_bits(run.loss, np.array([0.5, np.inf]))
+    assert np.isnan(run.arrays()["accuracy"]).all()
+    assert_same_bits(run.stat("backprop_grad_rms"), np.array([[3.0, -0.0], [np.nan, 1e16]]))
+    assert_same_bits(run.stat("weight_norm"), np.array([[5.0, 5.5], [5e-324, 3.0]]))
+    assert_same_bits(run.stat("preactivation_rms"), np.array([[2.0, 2.5], [-np.inf, 1 / 3]]))
+    # Its '#' lines are its metadata: a stray sidecar beside it is not consulted.
+    (tmp_path / "old.meta.json").write_text("not json")
+    assert read_run(path).config == loaded.config
+
+
+def test_old_format_csv_then_rewritten_has_the_new_layout(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(OLD_FORMAT_CSV)
+    loaded = read_run(path)
+    write_run(path, loaded.config, loaded.recorder)
+    assert path.read_text().startswith("step,layer,")
+    again = read_run(path)
+    assert again.config == loaded.config
+    assert_same_run(again.recorder, loaded.recorder)
 
 
 def test_npz_layout_needs_no_pickle(tmp_path: Path) -> None:
@@ -189,6 +316,48 @@ def test_unknown_extension_names_the_allowed_ones(tmp_path: Path, name: str) -> 
     assert not (tmp_path / name).exists()
     with pytest.raises(ExportError, match=r"\.csv, \.npz or \.json"):
         read_run(tmp_path / name)
+
+
+@pytest.mark.parametrize("sidecar_problem", ["disk-full", "is-a-directory"])
+def test_failed_sidecar_write_leaves_an_existing_csv_untouched(
+    tmp_path: Path, sidecar_problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, recorder = make_run()
+    path = tmp_path / "run.csv"
+    sidecar = tmp_path / "run.meta.json"
+    path.write_bytes(b"precious table")
+    if sidecar_problem == "is-a-directory":
+        sidecar.mkdir()  # os.replace cannot put a file there: a real failure, no mocking
+        reason = "Is a directory"
+    else:
+        sidecar.write_bytes(b"precious metadata")
+        reason = "No space left on device"
+        write_synced = export._write_synced
+
+        def disk_full_on_the_sidecar(target: Path, write) -> None:
+            if target.name.startswith(".run.meta.json."):
+                target.write_bytes(b"half a sidecar")
+                raise OSError(28, "No space left on device")
+            write_synced(target, write)
+
+        monkeypatch.setattr(export, "_write_synced", disk_full_on_the_sidecar)
+    with pytest.raises(ExportError) as info:
+        write_run(path, config, recorder)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"cannot write {path}: ")
+    assert str(sidecar) in message and reason in message
+    assert path.read_bytes() == b"precious table"
+    if sidecar_problem == "disk-full":
+        assert sidecar.read_bytes() == b"precious metadata"
+    assert sorted(os.listdir(tmp_path)) == ["run.csv", "run.meta.json"]  # no temporary files
+
+
+def test_failed_sidecar_write_leaves_no_new_csv(tmp_path: Path) -> None:
+    config, recorder = make_run()
+    (tmp_path / "run.meta.json").mkdir()
+    with pytest.raises(ExportError, match=r"run\.meta\.json"):
+        write_run(tmp_path / "run.csv", config, recorder)
+    assert os.listdir(tmp_path) == ["run.meta.json"]
 
 
 def test_missing_directory_is_an_export_error(tmp_path: Path) -> None:
@@ -238,6 +407,10 @@ def test_check_output_path(tmp_path: Path) -> None:
         check_output_path(tmp_path / "dir.csv")
     with pytest.raises(ExportError, match="extension"):
         check_output_path(tmp_path / "run.xlsx")
+    (tmp_path / "taken.meta.json").mkdir()
+    with pytest.raises(ExportError, match=r"taken\.meta\.json is a directory"):
+        check_output_path(tmp_path / "taken.csv")
+    assert check_output_path(tmp_path / "taken.json") == tmp_path / "taken.json"
 
 
 def test_read_missing_file(tmp_path: Path) -> None:
@@ -259,9 +432,10 @@ def _corrupt(path: Path, config: Config, recorder: Recorder, how: str) -> None:
         document["config"]["depth"] = -3
         path.write_text(json.dumps(document))
     elif how == "bad-config" and path.suffix == ".csv":
-        lines = path.read_text().splitlines(keepends=True)
-        lines[1] = '# config: {"activation": "swish"}\n'
-        path.write_text("".join(lines))
+        sidecar = path.with_suffix(".meta.json")
+        meta = json.loads(sidecar.read_text())
+        meta["config"] = {"activation": "swish"}
+        sidecar.write_text(json.dumps(meta))
     elif how == "bad-config":
         with np.load(path) as data:
             arrays = dict(data)
@@ -308,7 +482,7 @@ def test_malformed_files_raise_export_error(tmp_path: Path, ext: str, how: str) 
 def test_csv_from_another_program_is_rejected_clearly(tmp_path: Path) -> None:
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n")
-    with pytest.raises(ExportError, match="config"):
+    with pytest.raises(ExportError, match="expected the columns step,layer,loss,"):
         read_run(path)
 
 
@@ -324,5 +498,5 @@ def test_large_csv_round_trip(tmp_path: Path) -> None:
     recorder = Recorder.from_arrays(depth, arrays)
     write_run(tmp_path / "big.csv", Config(depth=depth), recorder)
     with open(tmp_path / "big.csv") as handle:
-        assert sum(1 for line in handle if not line.startswith("#")) == steps * depth + 1
+        assert sum(1 for line in handle) == steps * depth + 1
     assert math.isfinite(read_run(tmp_path / "big.csv").recorder.loss.sum())

@@ -95,8 +95,9 @@ class FileCommands:
 
     # -- run data ------------------------------------------------------------------------------
     def export_data(self, path: str | Path) -> bool:
-        """Write the run shown as .csv/.npz/.json: the code path of ``gradsim run``."""
-        from gradsim.engine.export import ExportError, check_output_path, write_run
+        """Write the run shown as .csv/.npz/.json: the code path of ``gradsim run`` (a .csv's
+        config goes to the NAME.meta.json beside it)."""
+        from gradsim.engine.export import ExportError, check_output_path, write_run, written_files
 
         if not self._single_run("Export data"):
             return False
@@ -107,7 +108,8 @@ class FileCommands:
         except ExportError as exc:
             self._error("The data was not exported", str(exc))
             return False
-        self._host.show_status(f"Exported {len(history)} steps to {path}")
+        wrote = " and ".join(map(str, written_files(path)))  # a CSV's .meta.json too
+        self._host.show_status(f"Exported {len(history)} steps to {wrote}")
         return True
 
     def export_distributions(self, path: str | Path) -> bool:

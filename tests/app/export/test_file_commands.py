@@ -56,6 +56,9 @@ def test_export_data_is_the_run_as_recorded_with_overflows(window, qtbot, tmp_pa
     for suffix in (".csv", ".npz", ".json"):
         path = tmp_path / f"run{suffix}"
         assert window.files.export_data(path)
+        wrote = f"{path} and {tmp_path / 'run.meta.json'}" if suffix == ".csv" else f"{path}"
+        steps = len(history(window))
+        assert window.statusBar().currentMessage() == f"Exported {steps} steps to {wrote}"
         data = read_run(path)
         assert data.config == config_of(window) and data.recorder.diverged_at == 1
         for name in STAT_NAMES:
