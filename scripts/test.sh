@@ -15,7 +15,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 fi
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -e ".[test,notebook]"
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy  # the whole package; strict on gradsim/engine and gradsim/app/model
 .venv/bin/python -m pytest -q "$@"

@@ -128,7 +128,8 @@ def _fake_matplotlib(monkeypatch) -> dict:
 def test_heatmap_draws_log10_layers_by_steps(monkeypatch) -> None:
     calls = _fake_matplotlib(monkeypatch)
     run = gradsim.run(gradsim.config("seed-vanishing", depth=10), steps=4)
-    run.heatmap("activation_rms")
+    figure = run.heatmap("activation_rms")
+    assert figure is sys.modules["matplotlib.pyplot"].subplots()[1].figure  # for savefig
     values = run.stats["activation_rms"]
     np.testing.assert_allclose(calls["data"], np.log10(values).T)  # layers up, steps across
     assert calls["origin"] == "lower" and calls["extent"] == (-0.5, 3.5, 0.5, 10.5)
@@ -145,14 +146,20 @@ def test_heatmap_without_matplotlib_says_what_to_install(monkeypatch) -> None:
         run.heatmap()
 
 
-def test_readme_example_runs(monkeypatch, tmp_path) -> None:
+def test_readme_example_runs_with_the_notebook_extra(monkeypatch, tmp_path) -> None:
+    """The README's Python block, with the real matplotlib (the notebook extra, which the
+    test command installs): it ends by saving the heatmap, as a script would."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # a script's default elsewhere; no window in a test
     text = README.read_text(encoding="utf-8")
     section = text[text.index("## Python API") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    _fake_matplotlib(monkeypatch)
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(code, "README.md", "exec"), namespace)
     assert namespace["grads"].shape[1] == 50
     assert namespace["bands"].shape == (20, 3)  # every 10th of 200 steps, three percentiles
-    assert list(tmp_path.iterdir())  # the example exports a file
+    assert (tmp_path / "relu-xavier.npz").stat().st_size > 0
+    png = tmp_path / "relu-xavier.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="FILE",
         required=True,
-        help="output file: .csv (one row per step and layer), .npz or .json",
+        help="output file: .csv (one row per step and layer, with its config in "
+        "NAME.meta.json beside it), .npz or .json",
     )
     run.add_argument(
         "--histograms",
@@ -110,7 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_app_commands(commands)
 
-    presets = commands.add_parser("presets", help="list the built-in presets")
+    presets = commands.add_parser(
+        "presets",
+        help="list the built-in presets",
+        description="List the built-in presets: each one's id (for '--preset ID') and title.",
+    )
     presets.set_defaults(handler=_cmd_presets)
 
     demo = commands.add_parser(
@@ -130,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="training steps (default: the preset's suggestion)",
     )
     demo.set_defaults(handler=_cmd_demo)
+    # argparse writes the command as required ("COMMAND ..."); without one, the app opens.
+    usage = parser.format_usage().removeprefix(f"usage: {parser.prog} ").rstrip()
+    parser.usage = "%(prog)s " + usage.replace("COMMAND ...", "[COMMAND ...]")
     return parser
 
 
@@ -170,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     # Imported here, not at the top: opening the app should not pay for what it does not use.
     from gradsim.engine.distribution_export import check_histogram_path, write_histograms
-    from gradsim.engine.export import ExportError, check_output_path, write_run
+    from gradsim.engine.export import ExportError, check_output_path, write_run, written_files
 
     config, label = build_config(args.preset, args.config, args.set)
     histograms = args.histograms
@@ -205,7 +213,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     parts = [f"loss {num(loss[0])} -> {num(loss[-1])}"] if len(loss) else []
     if recorder.diverged_at is not None:
         parts.append(f"diverged at step {recorder.diverged_at}: {recorder.divergence_reason}")
-    parts.append(f"wrote {args.out}" + (f" and {histograms}" if histograms is not None else ""))
+    wrote = [args.out, *map(str, written_files(args.out)[1:])]  # a CSV's .meta.json too
+    if histograms is not None:
+        wrote.append(histograms)
+    listed = wrote[0] if len(wrote) == 1 else f"{', '.join(wrote[:-1])} and {wrote[-1]}"
+    parts.append(f"wrote {listed}")
     out(f"ran {counted} of {label} ({describe(config)}): " + "; ".join(parts))
     return EXIT_OK
 

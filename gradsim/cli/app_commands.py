@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from gradsim.cli.common import (
     DEFAULT_STEPS,
     EXIT_OK,
+    PICTURE_THEME_HELP,
     PLOT_NAMES,
     THEME_NAMES,
     Parser,
@@ -39,10 +40,10 @@ def add_opening_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME|FILE",
         help="open in lesson mode: a bundled lesson (see 'gradsim lessons') or a lesson file",
     )
-    _add_look_arguments(parser)
+    _add_look_arguments(parser, "colour theme (default: the last one used, else dark)")
 
 
-def _add_look_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_look_arguments(parser: argparse.ArgumentParser, theme_help: str) -> None:
     parser.add_argument(
         "--scene",
         metavar="N",
@@ -59,7 +60,7 @@ def _add_look_arguments(parser: argparse.ArgumentParser) -> None:
         "--theme",
         choices=THEME_NAMES,
         default=None,
-        help="colour theme (default: the last one used, else dark)",
+        help=theme_help,
     )
 
 
@@ -86,7 +87,7 @@ def add_app_commands(commands: argparse._SubParsersAction[Parser]) -> None:
         default=None,
         help="show a scene of a lesson (with --scene N)",
     )
-    _add_look_arguments(shot)
+    _add_look_arguments(shot, PICTURE_THEME_HELP)
     shot.add_argument(
         "--steps",
         metavar="N",
@@ -128,7 +129,13 @@ def add_app_commands(commands: argparse._SubParsersAction[Parser]) -> None:
 
     add_record_command(commands)
 
-    lessons = commands.add_parser("lessons", help="list the bundled lessons and their scenes")
+    lessons = commands.add_parser(
+        "lessons",
+        help="list the bundled lessons and their scenes",
+        description="List the bundled lessons: each one's name (for 'gradsim --lesson NAME'), "
+        "title and numbered scenes (for '--scene N'). Your own lesson files open with "
+        "'gradsim --lesson FILE.toml'.",
+    )
     lessons.set_defaults(handler=cmd_lessons)
 
 

@@ -25,6 +25,8 @@ EXIT_INTERRUPTED = 130
 DEFAULT_STEPS = 100
 BAR_WIDTH = 30
 THEME_NAMES = ("dark", "light")
+# A picture for slides comes out the same whoever makes it: not in the app's last theme.
+PICTURE_THEME_HELP = "colour theme (default dark, whatever the app last used)"
 # image_export.TARGETS, Qt-free (the command line parses it before Qt loads):
 PLOT_NAMES = ("window", "heatmap", "profile", "loss", "distributions", "function", "map")
 

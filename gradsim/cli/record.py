@@ -14,6 +14,7 @@ from gradsim.cli.common import (
     DEFAULT_STEPS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    PICTURE_THEME_HELP,
     THEME_NAMES,
     Interrupted,
     Parser,
@@ -82,7 +83,7 @@ def add_record_command(commands: argparse._SubParsersAction[Parser]) -> None:
         help="statistic shown (default: the preset's, else backprop_grad_rms)",
     )
     record.add_argument(
-        "--theme", choices=THEME_NAMES, default="dark", help="colour theme (default dark)"
+        "--theme", choices=THEME_NAMES, default="dark", help=PICTURE_THEME_HELP
     )
     record.set_defaults(handler=cmd_record)
 
