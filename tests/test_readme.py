@@ -34,7 +34,7 @@ NOT_RUN = {
     "Set up": "the set-up commands made this environment",
     "Standalone app": ".ci/run builds and smoke-tests the standalone app",
 }
-APP_SECONDS = 6.0  # an app command must still be running (and silent) this long
+APP_SECONDS = 4.0  # an app command must still be running (and silent) this long
 
 
 def bash_blocks() -> list[tuple[str, str]]:

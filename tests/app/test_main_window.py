@@ -15,6 +15,8 @@ from gradsim.engine.presets import get_preset, list_presets
 from gradsim.engine.simulation import Simulation
 from gradsim.engine.stats import STAT_NAMES
 
+pytestmark = pytest.mark.slow  # the real window and its worker, a render soak, the self-test
+
 
 @pytest.fixture
 def window(qtbot):

@@ -11,6 +11,8 @@ from qt_helpers import history, open_window
 from gradsim.app.main_window import MainWindow
 from gradsim.engine.presets import get_preset
 
+pytestmark = pytest.mark.slow  # replay in the real window with its worker
+
 
 @pytest.fixture
 def window(qtbot):

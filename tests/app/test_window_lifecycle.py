@@ -25,6 +25,8 @@ from gradsim.app.views.plots import EMPTY_STEP_RANGE
 from gradsim.engine.lessons import load_lesson
 from gradsim.engine.presets import get_preset
 
+pytestmark = pytest.mark.slow  # real windows, workers and signals to whole processes
+
 LESSON = load_lesson("vanishing-exploding")
 
 

@@ -14,6 +14,8 @@ from gradsim.engine.export import read_run
 from gradsim.engine.presets import get_preset
 from gradsim.engine.stats import STAT_NAMES
 
+pytestmark = pytest.mark.slow  # the real window's File commands, saving and reopening runs
+
 SMALL = Config(activation="tanh", init="xavier_normal", depth=6, width=16, input_dim=4,
                output_dim=2, batch_size=16, seed=11)  # fmt: skip
 

@@ -25,6 +25,8 @@ from gradsim.app.export.image_export import (
 from gradsim.cli import main
 from gradsim.engine.presets import get_preset
 
+pytestmark = pytest.mark.slow  # the real window pictured at full size; the screenshot command
+
 SVG = "{http://www.w3.org/2000/svg}"
 SIZES = {
     "window": (3840, 2160),

@@ -13,6 +13,8 @@ from gradsim.app.views.themes import DARK, LIGHT
 from gradsim.engine.lessons import Lesson, load_lesson, load_lesson_file
 from gradsim.engine.presets import get_preset
 
+pytestmark = pytest.mark.slow  # lessons driven through the real window
+
 
 @pytest.fixture
 def window(qtbot):

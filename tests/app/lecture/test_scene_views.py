@@ -18,6 +18,8 @@ from gradsim.app.views.heatmap import HeatmapView
 from gradsim.engine.lessons import load_lesson
 from gradsim.engine.presets import get_preset
 
+pytestmark = pytest.mark.slow  # every scene presented, in the real window with its worker
+
 LESSON = load_lesson("vanishing-exploding")
 KEYS = {  # keys a caption may ask for
     "→": Qt.Key.Key_Right,

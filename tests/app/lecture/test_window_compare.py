@@ -17,6 +17,8 @@ from gradsim.engine.protocol import RunState
 from gradsim.engine.theory import predict
 from gradsim.engine.theory_summary import map_point, summarize
 
+pytestmark = pytest.mark.slow  # comparisons in the real window, and their screenshots
+
 SMALL = {"depth": 6, "width": 16, "input_dim": 4, "output_dim": 2, "batch_size": 16}
 
 

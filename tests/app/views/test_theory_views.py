@@ -13,6 +13,8 @@ from gradsim.engine.config import Config
 from gradsim.engine.presets import get_preset
 from gradsim.engine.theory_summary import summarize
 
+pytestmark = pytest.mark.slow  # the theory's maps computed at full resolution
+
 RELU_HE = Config(activation="relu", init="he_normal")
 TANH_XAVIER = Config(activation="tanh", init="xavier_normal")
 
