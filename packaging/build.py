@@ -3,8 +3,10 @@
     python packaging/build.py
 
 Installs what the build needs into the running Python (gradsim itself and PyInstaller) when
-they are missing, builds from packaging/gradsim.spec into dist/, and prints where the app is,
-its size, how long the build took, and what each exclusion rule saved.
+they are missing, builds from packaging/gradsim.spec into dist/, adds the launcher entry, icons
+and install.sh on Linux (packaging/desktop.py), packs the app into one archive in dist/
+(packaging/archive.py), and prints where the app is, its size, how long the build took, and
+what each exclusion rule saved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from archive import make_archive  # packaging/, this script's folder
+from desktop import add_desktop_integration
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "packaging" / "gradsim.spec"
@@ -102,6 +107,27 @@ def folder_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
 
 
+def _package(version: str) -> None:
+    """Make the built app a desktop citizen (Linux) and pack it into one file to hand out."""
+    if sys.platform.startswith("linux"):
+        add_desktop_integration(app_path())
+        print(f"desktop: {app_path() / 'install.sh'} adds it to the launcher menu (--help)")
+    start = time.perf_counter()
+    archive = make_archive(app_path(), version, DIST)
+    seconds = time.perf_counter() - start
+    size = archive.stat().st_size / MIB
+    print(f"archive: {archive}  ({size:.1f} MiB, packed in {seconds:.0f} s)")
+
+
+def _print_savings() -> None:
+    savings_file = ROOT / "build" / "exclusion_savings.json"
+    if savings_file.exists():
+        savings = json.loads(savings_file.read_text(encoding="utf-8"))
+        print("left out (packaging/exclusions.py):")
+        for pattern, item in sorted(savings.items(), key=lambda kv: -kv[1]["bytes"]):
+            print(f"  {item['bytes'] / MIB:6.2f} MiB  {item['files']:3d} files  {pattern}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="reuse PyInstaller's work folder")
@@ -131,12 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ngradsim {__version__} built in {seconds:.0f} s")
     print(f"app:  {app_path()}  ({folder_size(app_path()) / MIB:.1f} MiB)")
     print(f"run:  {executable()}")
-    savings_file = ROOT / "build" / "exclusion_savings.json"
-    if savings_file.exists():
-        savings = json.loads(savings_file.read_text(encoding="utf-8"))
-        print("left out (packaging/exclusions.py):")
-        for pattern, item in sorted(savings.items(), key=lambda kv: -kv[1]["bytes"]):
-            print(f"  {item['bytes'] / MIB:6.2f} MiB  {item['files']:3d} files  {pattern}")
+    _print_savings()
+    _package(__version__)
     return 0
 
 

@@ -50,6 +50,9 @@ def application(offscreen: bool = False) -> QApplication:
         app.setApplicationName(APP_NAME)
         app.setOrganizationName(APP_NAME)
         app.setApplicationVersion(__version__)
+        # Matches the launcher entry (packaging/linux/gradsim.desktop): on Wayland the
+        # window is then grouped under that entry's icon, whatever runs Python.
+        app.setDesktopFileName(APP_NAME)
         app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
 

@@ -141,6 +141,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def streams_for_a_windowed_app() -> None:
+    """A windowed Windows program (the frozen app, ``gradsim-app``) has no console, so no
+    stdout or stderr: give print-outs and Qt's warnings somewhere harmless to go."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+
+
+def gui_main() -> int:
+    """Entry point of ``gradsim-app``, the gui-script: the app without a console window on
+    Windows (elsewhere the same as ``gradsim``)."""
+    streams_for_a_windowed_app()
+    return main()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gradsim`` and ``python -m gradsim``; returns the exit status."""
     parser = build_parser()

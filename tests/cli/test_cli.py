@@ -478,3 +478,18 @@ def test_missing_x11_libraries_are_named(monkeypatch, capsys) -> None:
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "libxcb-cursor0" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_gui_script_runs_without_console_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gradsim-app`` on Windows has no stdout/stderr: printing must not fail."""
+    from gradsim.engine import tomlio
+
+    pyproject = tomlio.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["gui-scripts"]["gradsim-app"] == "gradsim.cli:gui_main"
+    monkeypatch.setattr(sys, "argv", ["gradsim-app", "--version"])
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    assert cli.gui_main() == 0
+    assert sys.stdout is not None and sys.stdout.name == os.devnull
+    for stream in (sys.stdout, sys.stderr):  # the process would keep them; a test must not
+        stream.close()
