@@ -12,7 +12,7 @@ No Qt is imported: this works wherever numpy does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,7 +158,7 @@ class Run:
 
 
 def run(
-    config_or_preset: Config | str,
+    config_or_preset: Config | str | Mapping[str, Any],
     steps: int = 100,
     progress: Callable[[int, int], object] | None = None,
     *,
@@ -171,9 +171,18 @@ def run(
     """
     from gradsim.engine.simulation import Simulation
 
-    cfg = config(config_or_preset) if isinstance(config_or_preset, str) else config_or_preset
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    if isinstance(config_or_preset, str):
+        cfg = config(config_or_preset)
+    elif isinstance(config_or_preset, Mapping):  # the keys of a config, as a plain dict
+        cfg = config(**config_or_preset)
+    elif isinstance(config_or_preset, Config):
+        cfg = config_or_preset
+    else:
+        raise TypeError(
+            f"gradsim.run takes a Config, a preset id or a dict of config keys, "
+            f"not {type(config_or_preset).__name__}"
+        )
+    steps = _whole_steps(steps)
     if histograms_every is not None and (
         isinstance(histograms_every, bool)
         or not isinstance(histograms_every, int)
@@ -184,6 +193,18 @@ def run(
     sim.run(steps, progress)
     assert sim.recorder is not None
     return Run(sim.config, sim.recorder, sim.distribution_history)
+
+
+def _whole_steps(steps: object) -> int:
+    """``steps`` as a positive int: numpy integers are taken, and anything else (inf, nan,
+    "10", None, 2.5, True) is refused now rather than hanging or failing later."""
+    if isinstance(steps, np.integer):
+        steps = int(steps)
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise TypeError(f"steps must be a whole number >= 1, got {steps!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    return steps
 
 
 def load(path: str | Path) -> Run:

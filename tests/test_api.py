@@ -163,3 +163,15 @@ def test_readme_example_runs_with_the_notebook_extra(monkeypatch, tmp_path) -> N
     assert (tmp_path / "relu-xavier.npz").stat().st_size > 0
     png = tmp_path / "relu-xavier.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_run_takes_a_dict_and_numpy_steps_and_refuses_bad_steps() -> None:
+    run = gradsim.run({"depth": 3, "width": 4}, steps=np.int64(2))
+    assert run.config.depth == 3 and len(run.steps) == 2
+    for steps in (float("inf"), float("nan"), "10", None, 2.5, True):
+        with pytest.raises(TypeError, match="whole number"):
+            gradsim.run("seed-vanishing", steps=steps)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=">= 1"):
+        gradsim.run("seed-vanishing", steps=0)
+    with pytest.raises(TypeError, match="a dict of config keys"):
+        gradsim.run(42)  # type: ignore[arg-type]

@@ -179,11 +179,14 @@ class Simulation:
                 update = (cfg.learning_rate * scale) * grad_norm
             else:
                 update = segment_norm(delta[: net.n_weights], net.w_offsets)
-            # A zero weight matrix: nothing moved is 0, anything moved is infinitely relative.
+            # Relative to ||W||: undefined (NaN) where ||W|| is 0, or so small that the ratio is
+            # beyond the float range. Never inf: an inf statistic means an overflow, and the
+            # training did not overflow (the divergence check ran on this step already).
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                ratio = update / weight_norm
+            nothing_moved = (update == 0) & np.isfinite(weight_norm)
             layers["update_ratio"] = np.where(
-                weight_norm > 0,
-                update / np.where(weight_norm > 0, weight_norm, 1.0),
-                np.where(update > 0, np.inf, 0.0),
+                nothing_moved, 0.0, np.where(np.isfinite(ratio), ratio, np.nan)
             )
         else:
             layers["update_ratio"] = np.full(self.depth, np.nan)

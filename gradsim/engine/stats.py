@@ -81,7 +81,8 @@ class StepStats:
 
     ``layers[name]`` is a float64 array of length ``depth``; index 0 is layer 1 (the input
     side). All values are taken on the step's forward/backward pass before its update, except
-    ``update_ratio``, which describes the update itself (NaN when no update was applied).
+    ``update_ratio``, which describes the update itself (NaN when no update was applied, or
+    when ‖W‖ is 0 or too small for the ratio to be a float).
     ``distributions``: the per-layer histograms of this step's pass, on the steps that measured
     them (see ``Simulation``), else None.
     """

@@ -231,3 +231,17 @@ def test_gradient_bound_refuses_overflowing_signals() -> None:
     assert net.gradients_are_bounded(x, stats)
     stats["backprop_grad_rms"] = np.full(3, 1e306)  # finite, but its products are not
     assert not net.gradients_are_bounded(x, stats)
+
+
+def test_update_ratio_is_never_inf_on_a_run_that_did_not_diverge() -> None:
+    """Weights of 5e-324 (or 0) make ||dW|| / ||W|| beyond float range: undefined (NaN), not
+    the inf that means an overflow, since the run did not overflow."""
+    from gradsim.engine.simulation import Simulation
+
+    for gain in (5e-324, 0.0):
+        sim = Simulation(Config(depth=1, init="uniform", init_gain=gain, bias=False), record=True)
+        sim.run(3)
+        assert sim.recorder is not None and sim.recorder.diverged_at is None
+        ratio = sim.recorder.stat("update_ratio")
+        assert not np.isinf(ratio).any(), ratio
+        assert np.isnan(ratio[0, 0]) and np.isfinite(ratio[1:]).all()
