@@ -394,6 +394,6 @@ def _saved_lesson(origin: Origin) -> tuple[Lesson, int] | None:
         return None
     try:
         lesson = load_lesson(origin.lesson)
-    except (LessonError, OSError):
+    except (LessonError, OSError, KeyError):  # KeyError: a bundled lesson id no longer known
         return None
     return lesson, min(max(origin.scene, 0), len(lesson.scenes) - 1)

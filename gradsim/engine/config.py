@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,6 +312,17 @@ class Config:
         """Parse a TOML document (a flat table, or a ``[config]`` table)."""
         data = tomlio.loads(text)
         if isinstance(data.get("config"), dict):
+            # A [config] table holds the settings; anything else at the top level would be
+            # dropped silently (a misspelt key meant for the table), so it is refused.
+            extra = sorted(key for key in data if key != "config" and key in FIELDS)
+            extra += sorted(key for key in data if key != "config" and key not in FIELDS)
+            if extra:
+                names = ", ".join(quoted(key) for key in extra[:5])
+                more = f" and {len(extra) - 5} more" if len(extra) > 5 else ""
+                raise ConfigError(
+                    f"unknown top-level key{'s' if len(extra) > 1 else ''} {names}{more} "
+                    "next to the [config] table; put every setting inside [config]"
+                )
             data = data["config"]
         return cls.from_dict(data, base)
 
@@ -318,8 +330,12 @@ class Config:
     def load(cls, path: str | Path) -> Config:
         """Read a TOML config file. Unreadable or malformed files raise ``ConfigError``."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            text = tomlio.read_user_text(path)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"cannot read config file {path}: it is not UTF-8 text (byte {exc.start})"
+            ) from exc
+        except OSError as exc:
             raise ConfigError(f"cannot read config file {path}: {_reason(exc)}") from exc
         try:
             return cls.from_toml(text)
@@ -342,12 +358,14 @@ def parse_assignment(item: str) -> tuple[str, Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        raise ConfigError(f"--set expects KEY=VALUE, got {quoted(item)}")
     if key not in FIELDS:
         raise ConfigError(_unknown_key_message(key))
     raw = raw.strip()
     try:
         value = tomlio.loads(f"v = {raw}")["v"]
+    except tomlio.TOMLNestingError:
+        raise ConfigError(f"--set {key}: the value is nested too deeply") from None
     except tomlio.TOMLDecodeError:
         value = raw
     return key, value
@@ -360,31 +378,44 @@ def apply_assignments(config: Config, items: list[str]) -> Config:
 
 
 def _coerce(spec: FieldSpec, value: Any) -> Any:
-    """Check one value against its spec; return it in its canonical type."""
+    """Check one value against its spec; return it in its canonical type. What a Python user
+    naturally passes is taken: numpy scalars (``np.int64(8)``, ``np.float32``, ``np.bool_``)
+    as the Python number they hold, a ``pathlib.Path`` as its text."""
+    if type(value).__module__ == "numpy" and getattr(value, "shape", None) == ():
+        # A numpy scalar or 0-d array (numpy itself is not imported here). np.float32(0.1)
+        # means 0.1: its shortest text, not the double 0.10000000149011612 it widens to.
+        short_float = value.dtype.kind == "f" and value.dtype.itemsize < 8
+        value = float(str(value)) if short_float else value.item()
+    if isinstance(value, os.PathLike) and spec.kind is str:
+        value = os.fspath(value)
     if spec.kind is bool:
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
+        raise _bad(spec, value)
     if spec.kind is str:
         if isinstance(value, str) and (spec.choices is None or value in spec.choices):
             return value
-        raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
+        raise _bad(spec, value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
+        raise _bad(spec, value)
     if spec.kind is int:
         if isinstance(value, float):
             if not value.is_integer():
                 raise ConfigError(
-                    f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}"
+                    f"{spec.name} = {quoted(value)} is not allowed: expected {spec.allowed()}"
                 )
             value = int(value)
     else:
         value = float(value)
         if not math.isfinite(value):
-            raise ConfigError(f"{spec.name} = {value!r} is not allowed: expected {spec.allowed()}")
+            raise _bad(spec, value)
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
-        raise ConfigError(f"{spec.name} = {value!r} is out of range: expected {spec.allowed()}")
+        raise _bad(spec, value, "is out of range")
     return value
+
+
+def _bad(spec: FieldSpec, value: Any, why: str = "is not allowed") -> ConfigError:
+    return ConfigError(f"{spec.name} = {quoted(value)} {why}: expected {spec.allowed()}")
 
 
 def _unknown_key_message(key: str) -> str:
@@ -392,7 +423,21 @@ def _unknown_key_message(key: str) -> str:
 
     close = difflib.get_close_matches(key, list(FIELDS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown config key {key!r}{hint}; known keys: {', '.join(FIELDS)}"
+    return f"unknown config key {quoted(key)}{hint}; known keys: {', '.join(FIELDS)}"
+
+
+QUOTE_LIMIT = 60
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to about ``limit`` characters (with an
+    ellipsis): a message quotes the user's input, it does not echo a whole file back."""
+    try:
+        text = repr(value)
+    except RecursionError:  # pragma: no cover - parsed values are not this deep
+        text = f"<{type(value).__name__}>"
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _reason(exc: BaseException) -> str:

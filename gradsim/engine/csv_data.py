@@ -28,8 +28,10 @@ from __future__ import annotations
 import csv
 import math
 import os
+import stat
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -37,9 +39,10 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from gradsim.engine.config import FIELDS, TASKS, Config, ConfigError
+from gradsim.engine.config import FIELDS, TASKS, Config, ConfigError, quoted
 
 MAX_AUTO_CLASSES = 20
+MAX_CSV_BYTES = 512 * 1024 * 1024  # a guard against endless input, far above a useful table
 _CACHE_SIZE = 4
 
 
@@ -102,6 +105,13 @@ def read_csv_table(path: str | Path, target_column: str = "", task: str = "auto"
         info = os.stat(resolved)
     except OSError as exc:
         raise CsvDataError(f"cannot read data file {shown}: {_reason(exc)}") from exc
+    if not stat.S_ISREG(info.st_mode):  # a FIFO would block, /dev/zero never end
+        raise CsvDataError(f"cannot read data file {shown}: it is not a regular file")
+    if info.st_size > MAX_CSV_BYTES:
+        raise CsvDataError(
+            f"cannot read data file {shown}: it is too large ({info.st_size} bytes; gradsim "
+            f"reads at most {MAX_CSV_BYTES})"
+        )
     key = (str(resolved), info.st_mtime_ns, info.st_size, target_column.strip(), task)
     with _CACHE_LOCK:
         if key in _CACHE:
@@ -148,7 +158,7 @@ def _parse(path: Path, shown: str, target_column: str, task: str) -> CsvTable:
     values = [row[target].strip() for row in rows]
     for value, line in zip(values, lines, strict=True):
         if not value:
-            raise CsvDataError(f"{shown}: line {line}, column {names[target]!r} is empty")
+            raise CsvDataError(f"{shown}: line {line}, column {quoted(names[target])} is empty")
     numbers = _numbers(values)
     if task == "auto":
         task = "classification" if _looks_like_classes(numbers, len(values)) else "regression"
@@ -189,14 +199,14 @@ def _columns(
             hint = " (gradsim reads comma-separated files only; this one looks separated by "
             hint += "';', tabs or '|')"
         raise CsvDataError(
-            f"{shown} has 1 column ({names[0]!r}): it needs at least one feature column and a "
-            f"target column{hint}"
+            f"{shown} has 1 column ({quoted(names[0])}): it needs at least one feature column "
+            f"and a target column{hint}"
         )
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
             raise CsvDataError(
-                f"{shown}: column name {name!r} appears twice in the header (columns "
+                f"{shown}: column name {quoted(name)} appears twice in the header (columns "
                 f"{seen[name] + 1} and {i + 1}); column names must be unique"
             )
         seen[name] = i
@@ -216,8 +226,8 @@ def _columns(
         return names, len(names) - 1
     if target_column not in seen:
         raise CsvDataError(
-            f"{shown} has no column {target_column!r} (target_column); its columns are: "
-            f"{', '.join(names)}"
+            f"{shown} has no column {quoted(target_column)} (target_column); its columns are: "
+            f"{_listed(names)}"
         )
     return names, seen[target_column]
 
@@ -230,7 +240,7 @@ def _read_records(path: Path, shown: str) -> tuple[list[str], list[list[str]], l
     try:
         # utf-8-sig drops a byte-order mark (Excel writes one); newline="" as csv requires.
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, skipinitialspace=True, strict=True)
+            reader = csv.reader(_limited(handle, shown), skipinitialspace=True, strict=True)
             try:
                 for record in reader:
                     if len(record) <= 1 and not "".join(record).strip():
@@ -256,6 +266,20 @@ def _read_records(path: Path, shown: str) -> tuple[list[str], list[list[str]], l
     return header, rows, lines
 
 
+def _limited(lines: Iterable[str], shown: str) -> Iterator[str]:
+    """The file's lines, refusing more than ``MAX_CSV_BYTES`` characters in all (a file that
+    grows while it is read, or a device posing as one)."""
+    total = 0
+    for line in lines:
+        total += len(line)
+        if total > MAX_CSV_BYTES:
+            raise CsvDataError(
+                f"cannot read data file {shown}: it is too large (gradsim reads at most "
+                f"{MAX_CSV_BYTES} bytes)"
+            )
+        yield line
+
+
 def _parse_features(
     raw: list[list[str]], shown: str, lines: list[int], names: tuple[str, ...]
 ) -> NDArray[np.float64]:
@@ -270,7 +294,7 @@ def _parse_features(
     for row, line in zip(raw, lines, strict=True):
         parsed.append(
             [
-                _cell(text, f"{shown}: line {line}, column {name!r}")
+                _cell(text, f"{shown}: line {line}, column {quoted(name)}")
                 for text, name in zip(row, names, strict=True)
             ]
         )
@@ -283,10 +307,10 @@ def _cell(text: str, where: str) -> float:
     try:
         number = float(text)
     except ValueError:
-        raise CsvDataError(f"{where}: {text!r} is not a number") from None
+        raise CsvDataError(f"{where}: {quoted(text)} is not a number") from None
     if not math.isfinite(number):
         raise CsvDataError(
-            f"{where}: {text!r} is not a finite number (gradsim cannot train on missing or "
+            f"{where}: {quoted(text)} is not a finite number (gradsim cannot train on missing or "
             "infinite values)"
         )
     return number
@@ -319,12 +343,13 @@ def _regression_target(
                 float(value)
             except ValueError:
                 raise CsvDataError(
-                    f"{shown}: line {line}, column {name!r}: {value!r} is not a number (a "
-                    "regression target must be numeric; set task = 'classification' for labels)"
+                    f"{shown}: line {line}, column {quoted(name)}: {quoted(value)} is not a "
+                    "number (a regression target must be numeric; set task = 'classification' "
+                    "for labels)"
                 ) from None
     return np.array(
         [
-            _cell(value, f"{shown}: line {line}, column {name!r}")
+            _cell(value, f"{shown}: line {line}, column {quoted(name)}")
             for value, line in zip(values, lines, strict=True)
         ],
         dtype=np.float64,
@@ -344,13 +369,13 @@ def _classes(
     classes = tuple(sorted(set(keys)))
     if len(classes) < 2:
         raise CsvDataError(
-            f"{shown}: the target column {name!r} has only one class ({classes[0]!r}); "
+            f"{shown}: the target column {quoted(name)} has only one class ({quoted(classes[0])}); "
             "classification needs at least 2"
         )
     limit = int(FIELDS["output_dim"].high or 0)
     if len(classes) > limit:
         raise CsvDataError(
-            f"{shown}: the target column {name!r} has {len(classes)} distinct values, more "
+            f"{shown}: the target column {quoted(name)} has {len(classes)} distinct values, more "
             f"than the {limit} classes gradsim takes; is it the right column, or should task "
             "be 'regression'?"
         )
@@ -376,6 +401,12 @@ _Array = TypeVar("_Array", bound=NDArray[np.generic])
 def _frozen(array: _Array) -> _Array:
     array.setflags(write=False)
     return array
+
+
+def _listed(names: list[str], limit: int = 10) -> str:
+    """Column names for a message: the first ``limit`` of them, each cut short."""
+    shown = ", ".join(name if len(name) <= 30 else name[:29] + "\u2026" for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _reason(exc: BaseException) -> str:

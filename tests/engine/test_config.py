@@ -125,3 +125,21 @@ def test_set_errors() -> None:
 
 def test_every_field_has_a_tooltip() -> None:
     assert all(spec.help for spec in FIELDS.values())
+
+
+def test_what_a_python_user_passes_is_taken() -> None:
+    """numpy scalars and a pathlib.Path, as a notebook produces them (they were refused)."""
+    import pathlib
+
+    import numpy as np
+
+    config = Config().replace(
+        depth=np.int64(8), learning_rate=np.float32(0.1), bias=np.bool_(False),
+        init_gain=np.float64(1.5), data_path=pathlib.Path("data") / "x.csv",
+    )  # fmt: skip
+    assert config.depth == 8 and type(config.depth) is int
+    assert config.learning_rate == 0.1 and type(config.learning_rate) is float
+    assert config.bias is False and config.init_gain == 1.5
+    assert config.data_path == str(pathlib.Path("data") / "x.csv")
+    with pytest.raises(ConfigError, match="depth"):
+        Config().replace(depth=np.float64(2.5))
