@@ -3,6 +3,8 @@
 Students and scripts use it without a display, so it follows command-line manners: results on
 stdout, progress and errors on stderr, a progress bar only on a terminal, and bad input
 reported as ONE line starting ``gradsim: error:`` with exit status 2, never a traceback.
+A stdout that cannot be written (``gradsim presets > /dev/full``) is such a refusal too: one
+line, status 2 (a pipe closed by its reader, as by ``head``, ends quietly with status 1).
 Status 1 means a failure after the run (e.g. the disk filled up while writing); 130 means
 Ctrl-C. Output files are written atomically, so a failed or interrupted command leaves an
 existing file as it was.
@@ -46,6 +48,7 @@ from gradsim.cli.common import (
     positive_int,
     train,
 )
+from gradsim.engine.atomic import reason
 from gradsim.engine.distributions import HISTOGRAMS_EVERY
 from gradsim.textplot import demo_layers, describe, gradient_table
 
@@ -169,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
 
             return self_test()
         handler: Callable[[argparse.Namespace], int] | None = args.handler
-        if handler is None:
-            return open_app(args)
-        return handler(args)
+        status = open_app(args) if handler is None else handler(args)
+        _flush_stdout()
+        return status
     except UsageError as exc:
         error(str(exc))
         return EXIT_USAGE
@@ -181,10 +184,41 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into e.g. `head`: stop quietly, and keep Python's exit-time flush from
         # printing another error about the closed pipe.
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return EXIT_FAILURE
+    except OSError as exc:
+        if _from_stdout(exc):
+            # e.g. `gradsim presets > /dev/full`: what was printed is lost, so a refusal.
+            _silence_stdout()
+            error(f"cannot write to standard output: {reason(exc)}")
+            return EXIT_USAGE
+        # A file the command did not word an error for: still one line, never a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        error(f"{where}{reason(exc)}")
+        return EXIT_FAILURE
+
+
+def _flush_stdout() -> None:
+    """Here, not at the interpreter's exit: a full device is reported like any fault."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _from_stdout(exc: OSError) -> bool:
+    """Whether ``exc`` was raised writing stdout: by ``out``'s write or ``_flush_stdout``."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code in (out.__code__, _flush_stdout.__code__)
+
+
+def _silence_stdout() -> None:
+    """Point stdout's file descriptor at the null device, so that the interpreter's final
+    flush of what is still buffered succeeds instead of printing "Exception ignored"."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 # -- commands -------------------------------------------------------------------------------

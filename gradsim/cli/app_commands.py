@@ -24,7 +24,7 @@ from gradsim.cli.common import (
     positive_int,
 )
 from gradsim.cli.display import window_problem
-from gradsim.cli.record import add_record_command
+from gradsim.cli.record import add_record_command, check_out
 
 if TYPE_CHECKING:
     from gradsim.engine.lessons import Lesson
@@ -169,6 +169,7 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in .png or .svg, got {args.out!r}")
     if not target.parent.resolve().is_dir():
         raise UsageError(f"cannot write {args.out}: folder {target.parent} does not exist")
+    check_out(target)
     if args.compare and args.plot in ("profile", "map"):
         raise UsageError(
             f"--plot {args.plot}: a comparison has no {args.plot}; use heatmap or loss"

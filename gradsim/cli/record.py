@@ -88,6 +88,17 @@ def add_record_command(commands: argparse._SubParsersAction[Parser]) -> None:
     record.set_defaults(handler=cmd_record)
 
 
+def check_out(target: Path) -> None:
+    """Refuse, before the run, an --out the file system would refuse at the end (a name too
+    long, a read-only folder): UsageError naming it."""
+    from gradsim.engine.atomic import check_writable, reason
+
+    try:
+        check_writable(target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {reason(exc)}") from exc
+
+
 def cmd_record(args: argparse.Namespace) -> int:
     """``gradsim record [--preset ID | --config FILE] [--set K=V ...] --out FILE.gif ...``."""
     target = Path(args.out)
@@ -95,6 +106,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in .gif, got {args.out!r}")
     if not target.parent.resolve().is_dir():
         raise UsageError(f"cannot write {args.out}: folder {target.parent} does not exist")
+    check_out(target)
     width, height = args.size
     if width > MAX_GIF[0] or height > MAX_GIF[1]:
         raise UsageError(f"--size {width}x{height}: a GIF can be at most {MAX_GIF[0]}x{MAX_GIF[1]}")

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gradsim import __version__
-from gradsim.engine.atomic import write_atomic
+from gradsim.engine.atomic import check_writable, reason, write_atomic
 from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.distributions import (
     DEFAULT_BUDGET_BYTES,
@@ -73,7 +73,7 @@ def write_histograms(history: DistributionHistory, path: str | Path, config: Con
     try:
         write_atomic(path, lambda handle: writer(handle, meta, entries))
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ExportError(f"cannot write {path}: {reason(exc)}") from exc
 
 
 def read_histograms(path: str | Path) -> HistogramFile:
@@ -112,6 +112,10 @@ def check_histogram_path(path: str | Path) -> None:
     _format(target)
     if not target.parent.exists():
         raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
+    try:
+        check_writable(target)  # a name too long, a read-only folder: refused before training
+    except OSError as exc:
+        raise ExportError(f"cannot write {target}: {reason(exc)}") from exc
 
 
 def _format(path: Path) -> str:

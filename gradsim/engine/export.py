@@ -40,7 +40,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -52,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gradsim import __version__
-from gradsim.engine.atomic import atomic_path, write_atomic
+from gradsim.engine.atomic import atomic_path, check_writable, reason, write_atomic
 from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.recording import Recorder
 from gradsim.engine.stats import STAT_NAMES
@@ -101,20 +100,18 @@ def check_output_path(path: str | Path) -> Path:
     """
     path = Path(path)
     file_format(path)
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a directory")
-    sidecar = sidecar_path(path)
-    if file_format(path) == ".csv" and sidecar.is_dir():
-        raise ExportError(f"cannot write {path}: its metadata file {sidecar} is a directory")
-    parent = path.parent
-    if not parent.is_dir():
-        raise ExportError(f"cannot write {path}: directory {parent} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        if path.is_dir():  # os.stat: ENAMETOOLONG for a name too long, an OSError
+            raise ExportError(f"cannot write {path}: it is a directory")
+        sidecar = sidecar_path(path)
+        if file_format(path) == ".csv" and sidecar.is_dir():
+            raise ExportError(f"cannot write {path}: its metadata file {sidecar} is a directory")
+        parent = path.parent
+        if not parent.is_dir():
+            raise ExportError(f"cannot write {path}: directory {parent} does not exist")
+        check_writable(path)  # a folder written to as atomic_path will, the name's length
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {_reason(exc)}") from exc
-    os.close(fd)
-    os.unlink(tmp)
     return path
 
 
@@ -452,4 +449,4 @@ def _expect(value: object, kind: type[_T], what: str) -> _T:
 
 
 def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+    return reason(exc)

@@ -15,7 +15,6 @@ heatmap, the colour bars) stay embedded rasters.
 from __future__ import annotations
 
 import contextlib
-import errno
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QRegion
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
-from gradsim.engine.atomic import atomic_path, write_text_atomic
+from gradsim.engine.atomic import reason, write_atomic, write_text_atomic
 
 TARGETS = ("window", "heatmap", "profile", "loss", "distributions", "function", "map")
 TARGET_NAMES = {
@@ -108,13 +107,17 @@ def export_image(
         render_svg(widget, path, title=title, description=description)
         return path
     image = render_image(widget, size)
+    # Encoded in memory, written by Python: a full disk or a name too long then says so,
+    # where QImage.save(file) would only report that it failed.
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
+        raise OSError(f"cannot write {path}: Qt could not encode the PNG")
+    data = bytes(buffer.data().data())
     try:
-        with atomic_path(path) as tmp:
-            # PySide6's stub asks for bytes; the binding itself takes only str.
-            if not image.save(str(tmp), "PNG"):  # type: ignore[call-overload]
-                raise OSError(errno.EIO, "Qt could not encode the PNG")
+        write_atomic(path, lambda handle: handle.write(data))
     except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise OSError(f"cannot write {path}: {reason(exc)}") from exc
     return path
 
 
@@ -269,7 +272,7 @@ def render_svg(
     try:
         write_text_atomic(path, text)
     except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise OSError(f"cannot write {path}: {reason(exc)}") from exc
 
 
 def _visible_parts(root: QWidget) -> Iterator[tuple[QWidget, QPoint, QRect]]:

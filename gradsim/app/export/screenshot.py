@@ -46,8 +46,9 @@ def render(shot: Shot, out: Path, timeout_s: float = 600.0) -> Path:
 
     A PNG has ``shot.size`` pixels; an SVG the widget's own size. The window has ``shot.size``
     when it is the picture, else the app's default size. Raises LaunchError (the run did not
-    finish, or could not run), ValueError (e.g. no layer profile in a comparison), OSError
-    (cannot write), or KeyboardInterrupt (Ctrl+C: the worker is stopped at once).
+    finish, or could not start: then no picture is written), ValueError (e.g. no layer
+    profile in a comparison), OSError (cannot write), or KeyboardInterrupt (Ctrl+C: the
+    worker is stopped at once).
     """
     application(offscreen=True)
     from gradsim.app.export.image_export import export_image
@@ -104,5 +105,11 @@ def _stage(window: MainWindow, shot: Shot) -> None:
 def _settle(window: MainWindow, timeout_s: float) -> None:
     if not settle(window, timeout_s):
         raise LaunchError(f"the run did not finish within {timeout_s:.0f} s")
-    if window.session.worker_error is not None:
-        raise LaunchError(window.session.worker_error)
+    session = window.session
+    if session.worker_error is not None:
+        raise LaunchError(session.worker_error)
+    # A run that could not start (too big for memory, a lesson's CSV missing) would show
+    # only the error banner: say why instead of picturing it. (Diverging is no error.)
+    for error in session.errors:
+        if error:
+            raise LaunchError(" ".join(error.split()))
