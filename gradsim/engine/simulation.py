@@ -13,6 +13,7 @@ from gradsim.engine import losses
 from gradsim.engine.config import LIVE_FIELDS, Config, ConfigError
 from gradsim.engine.data import BatchSampler, make_dataset
 from gradsim.engine.distributions import DistributionHistory, Meter
+from gradsim.engine.footprint import check_fits
 from gradsim.engine.network import Network
 from gradsim.engine.optim import Optimizer
 from gradsim.engine.recording import Recorder
@@ -53,6 +54,8 @@ class Simulation:
             or distributions < 0
         ):
             raise ValueError(f"distributions must be None or an int >= 0, got {distributions!r}")
+        # Refuse a network the machine cannot hold before allocating any of it (ConfigError).
+        check_fits(config, record=record)
         self.config = config
         self.depth = config.depth
         # Separate streams so that e.g. changing batch_size does not change the weights.

@@ -71,6 +71,7 @@ from gradsim.app.inputs.spinboxes import (
     IntSpinBox,
     WideIntSpinBox,
 )
+from gradsim.engine import footprint as memory
 from gradsim.engine.config import FIELDS, FILE_DATASETS, Config, ConfigError
 from gradsim.engine.csv_data import resolve_data
 
@@ -94,6 +95,15 @@ ADAM_MOMENTUM_LABEL = "Momentum / β1"
 
 CLASSIFICATION_MIN_OUTPUTS = 2
 HIGHLIGHT_MS = 3000  # how long the label of a field the panel changed stays lit
+# The network's memory and step-time estimate shows under its group from these sizes on.
+LARGE_FOOTPRINT_BYTES = 500_000_000
+SLOW_STEP_SECONDS = 0.5
+FOOTPRINT_TIP = (
+    "Estimated from the settings before anything is built: the weights, their gradients and "
+    "the optimizer's state (one number each per weight), the activations of one batch and "
+    "the data. A step's time is a rough figure for this kind of computer, to within a few "
+    "times. A network needing more memory than the computer has free is refused."
+)
 
 # field → (value before, value after) of what the panel changed by itself.
 _Changes = dict[str, tuple[Any, Any]]
@@ -115,6 +125,11 @@ class ControlsPanel(QWidget):
         self._scale = QLabel()  # the effective weight scale, under the gain
         self._scale.setObjectName("weightScale")
         self._scale.setWordWrap(True)
+        self._footprint = QLabel()  # memory and step time, under the network when large
+        self._footprint.setObjectName("footprint")
+        self._footprint.setWordWrap(True)
+        self._footprint.setToolTip(FOOTPRINT_TIP)
+        self._footprint.hide()
 
         content = QWidget()
         content.setStyleSheet(PANEL_STYLE)
@@ -220,6 +235,8 @@ class ControlsPanel(QWidget):
             self._labels[name] = label
             if name == "init_gain":
                 form.addRow(QLabel(), self._scale)
+        if title == "Network":
+            form.addRow(self._footprint)
         return group
 
     def _align_label_columns(self) -> None:
@@ -411,6 +428,26 @@ class ControlsPanel(QWidget):
         text, tip = weight_scale(self.config())
         self._scale.setText(text)
         self._scale.setToolTip(tip)
+        self._show_footprint()
+
+    def footprint_text(self) -> str:
+        """The memory and step-time estimate under the network ('' when it is hidden)."""
+        return self._footprint.text() if not self._footprint.isHidden() else ""
+
+    def _show_footprint(self) -> None:
+        """Show what the config needs when it is large or slow (pure arithmetic, cheap)."""
+        footprint = memory.estimate(self.config(), record=False)  # what the worker builds
+        large = footprint.bytes > LARGE_FOOTPRINT_BYTES
+        if not large and footprint.step_seconds <= SLOW_STEP_SECONDS:
+            self._footprint.setText("")
+            self._footprint.hide()
+            return
+        text = footprint.summary()
+        free = memory.available_bytes() if large else None
+        if free is not None and footprint.bytes > memory.FIT_FRACTION * free:
+            text += f": more than the {memory.format_bytes(free)} free"
+        self._footprint.setText(text)
+        self._footprint.show()
 
     def _enable(self, name: str, on: bool) -> None:
         self._widgets[name].setEnabled(on)
