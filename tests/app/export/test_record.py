@@ -191,3 +191,84 @@ def test_record_ctrl_c_exits_130_and_leaves_the_file(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert err.startswith("gradsim: interrupted") and err.count("\n") == 1
     assert out.read_bytes() == b"precious"
+
+
+# -- streaming: the same pictures, bounded memory ---------------------------------------------
+
+
+def ramp(rows: int) -> Recorder:
+    """``rows`` steps, 4 layers, growing 10x every 8 steps."""
+    steps = np.arange(rows)
+    arrays = {name: np.ones((rows, 4)) for name in ARRAY_NAMES}
+    arrays.update(step=steps, loss=np.ones(rows), accuracy=np.ones(rows))
+    arrays["backprop_grad_rms"] = np.repeat(10.0 ** (steps / 8)[:, None], 4, axis=1)
+    return Recorder.from_arrays(4, arrays)
+
+
+def test_streamed_gif_shows_what_pillows_save_all_showed(qapp, growing, tmp_path) -> None:
+    """Frames drawn directly and saved the old way (all in memory, ``save_all``) decode to the
+    same pixels, durations and loop as the streamed file."""
+    from gradsim.app.export import animation
+
+    out = tmp_path / "streamed.gif"
+    assert record_gif(growing, "backprop_grad_rms", out, frames=6, fps=10, size=SMALL)
+
+    steps, values = growing.window("backprop_grad_rms", None)
+    counts = frame_cuts(steps, 6)
+    view = animation._heatmap(steps, values, "backprop_grad_rms", DARK, SMALL)
+    try:
+        rgb = [animation._frame(view, steps, values, int(c), SMALL, DARK) for c in counts]
+    finally:
+        view.close()
+    flat = Image.Dither.NONE
+    palette = rgb[-1].quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=flat)
+    images = [frame.quantize(palette=palette, dither=flat) for frame in rgb]
+    old = tmp_path / "old.gif"
+    durations = [100] * (len(images) - 1) + [animation.HOLD_LAST_MS]
+    images[0].save(old, save_all=True, append_images=images[1:], duration=durations, loop=0)
+
+    with Image.open(out) as new_gif, Image.open(old) as old_gif:
+        assert new_gif.n_frames == old_gif.n_frames == len(counts)
+        assert new_gif.info["loop"] == 0
+        for k in range(len(counts)):
+            new_gif.seek(k)
+            old_gif.seek(k)
+            assert new_gif.info["duration"] == old_gif.info["duration"] == durations[k]
+    new_frames, old_frames = frames_of(out), frames_of(old)
+    for k in (0, -1):  # first and last: the same pixels
+        np.testing.assert_array_equal(new_frames[k], old_frames[k])
+        np.testing.assert_array_equal(new_frames[k], np.asarray(images[k].convert("RGB"), int))
+
+
+def test_memory_stays_a_few_frames_whatever_the_frame_count(qapp, tmp_path) -> None:
+    """60 frames at 640x360: Python-side allocations peak under 8 frames' worth and at most a
+    handful of Pillow images are alive at any time (keeping every frame held 60)."""
+    import tracemalloc
+
+    from PIL import Image as PILImage
+
+    history = ramp(80)
+    size = (640, 360)
+    record_gif(history, "backprop_grad_rms", tmp_path / "warm.gif", frames=2, size=size)
+    alive: list[int] = []
+    stats = PILImage.core.get_stats()
+    before = stats["allocated_blocks"] - stats["freed_blocks"]  # images other tests left
+
+    def progress(done: int, total: int) -> None:
+        stats = PILImage.core.get_stats()
+        alive.append(stats["allocated_blocks"] - stats["freed_blocks"])
+
+    tracemalloc.start()
+    try:
+        out = tmp_path / "long.gif"
+        assert record_gif(
+            history, "backprop_grad_rms", out, frames=60, size=size, progress=progress
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(alive) == 60
+    assert peak < 8 * size[0] * size[1] * 4
+    assert max(alive) - before <= 5, alive
+    with Image.open(out) as gif:
+        assert gif.n_frames == 60
