@@ -30,8 +30,9 @@ import math
 import os
 import stat
 import threading
+from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -44,10 +45,18 @@ from gradsim.engine.config import FIELDS, TASKS, Config, ConfigError, quoted
 MAX_AUTO_CLASSES = 20
 MAX_CSV_BYTES = 512 * 1024 * 1024  # a guard against endless input, far above a useful table
 _CACHE_SIZE = 4
+_CHUNK_ROWS = 1024  # rows parsed by numpy at a time (and between progress calls)
+
+Progress = Callable[[int, int], bool]
+"""``progress(characters read, file size)`` while parsing; returning False cancels."""
 
 
 class CsvDataError(ConfigError):
     """The CSV file cannot be used; the message names the file, and the line and column."""
+
+
+class CsvLoadCancelled(Exception):
+    """``progress`` returned False: the parse stopped, and nothing was cached."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,8 +104,14 @@ _CACHE: OrderedDict[tuple[object, ...], CsvTable] = OrderedDict()
 _CACHE_LOCK = threading.Lock()  # the GUI resolves on its thread, a worker may train on another
 
 
-def read_csv_table(path: str | Path, target_column: str = "", task: str = "auto") -> CsvTable:
-    """Read, check and standardise a CSV file (cached); problems raise ``CsvDataError``."""
+def read_csv_table(
+    path: str | Path, target_column: str = "", task: str = "auto", progress: Progress | None = None
+) -> CsvTable:
+    """Read, check and standardise a CSV file (cached); problems raise ``CsvDataError``.
+
+    ``progress`` is called every ``_CHUNK_ROWS`` rows (not on a cache hit); when it returns
+    False the parse raises ``CsvLoadCancelled``. Peak memory is about twice the float64
+    table plus one chunk of text."""
     if task not in TASKS:
         raise CsvDataError(f"task = {task!r} is not allowed: expected {FIELDS['task'].allowed()}")
     shown = str(path)
@@ -117,7 +132,7 @@ def read_csv_table(path: str | Path, target_column: str = "", task: str = "auto"
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    table = _parse(resolved, shown, target_column.strip(), task)
+    table = _parse(resolved, shown, target_column.strip(), task, info.st_size, progress)
     with _CACHE_LOCK:
         _CACHE[key] = table
         while len(_CACHE) > _CACHE_SIZE:
@@ -125,12 +140,13 @@ def read_csv_table(path: str | Path, target_column: str = "", task: str = "auto"
     return table
 
 
-def resolve_data(config: Config) -> Config:
+def resolve_data(config: Config, progress: Progress | None = None) -> Config:
     """For dataset = "csv": input_dim, output_dim and loss from the file, and batch_size at
-    most its row count (a batch of every row, rather than rows repeated); else unchanged."""
+    most its row count (a batch of every row, rather than rows repeated); else unchanged.
+    ``progress`` is as for ``read_csv_table``."""
     if config.dataset != "csv":
         return config
-    table = read_csv_table(config.data_path, config.target_column, config.task)
+    table = read_csv_table(config.data_path, config.target_column, config.task, progress)
     return config.replace(
         input_dim=table.n_features,
         output_dim=table.output_dim,
@@ -148,14 +164,67 @@ def clear_cache() -> None:
 # -- parsing ----------------------------------------------------------------------------------
 
 
-def _parse(path: Path, shown: str, target_column: str, task: str) -> CsvTable:
-    header, rows, lines = _read_records(path, shown)
-    names, target = _columns(header, rows, lines, shown, target_column)
-    feature_idx = [i for i in range(len(names)) if i != target]
-    feature_names = tuple(names[i] for i in feature_idx)
-    raw = [[row[i].strip() for i in feature_idx] for row in rows]
-    features = _standardise(_parse_features(raw, shown, lines, feature_names))
-    values = [row[target].strip() for row in rows]
+def _parse(
+    path: Path, shown: str, target_column: str, task: str, size: int, progress: Progress | None
+) -> CsvTable:
+    """Stream the file once: the features go straight into one float64 array (sized by a
+    count of line breaks), so no list of strings for the whole file is ever held; only the
+    target column's texts are kept (it may hold class names)."""
+    bound = _line_bound(path, shown)
+    counter = _Counter()
+    lines = array("q")  # each data row's line number, for the target's messages
+    values: list[str] = []
+    try:
+        # utf-8-sig drops a byte-order mark (Excel writes one); newline="" as csv requires.
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(
+                _limited(handle, shown, counter), skipinitialspace=True, strict=True
+            )
+            try:
+                records = (r for r in reader if len(r) > 1 or "".join(r).strip())
+                header = next(records, None)
+                if header is None:
+                    raise CsvDataError(
+                        f"{shown} is empty: expected a header row of column names, then one row "
+                        "per sample"
+                    )
+                names, target = _columns(header, shown, target_column)
+                feature_names = tuple(name for i, name in enumerate(names) if i != target)
+                width = len(names)
+                features = np.empty((max(bound, 1), width - 1))
+                chunk: list[list[str]] = []
+                n = 0
+                for record in records:
+                    if len(record) != width:
+                        raise CsvDataError(
+                            f"{shown}: line {reader.line_num} has {len(record)} values, the "
+                            f"header has {width}"
+                        )
+                    values.append(record.pop(target).strip())
+                    lines.append(reader.line_num)
+                    chunk.append(record)
+                    if len(chunk) == _CHUNK_ROWS:
+                        features = _store(features, n, chunk, lines, shown, feature_names)
+                        n += len(chunk)
+                        chunk.clear()
+                        if progress is not None and not progress(min(counter.chars, size), size):
+                            raise CsvLoadCancelled(f"loading {shown} was cancelled")
+                features = _store(features, n, chunk, lines, shown, feature_names)
+                n += len(chunk)
+            except csv.Error as exc:
+                raise CsvDataError(f"{shown}: line {reader.line_num}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CsvDataError(
+            f"cannot read data file {shown}: it is not UTF-8 text (byte {exc.start}); save it "
+            "as UTF-8 CSV"
+        ) from exc
+    except OSError as exc:
+        raise CsvDataError(f"cannot read data file {shown}: {_reason(exc)}") from exc
+    if n == 0:
+        raise CsvDataError(f"{shown} has a header but no data rows")
+    if n < len(features):  # blank lines or quoted line breaks: give the spare rows back
+        features.resize((n, width - 1), refcheck=False)
+    features = _standardise(features)
     for value, line in zip(values, lines, strict=True):
         if not value:
             raise CsvDataError(f"{shown}: line {line}, column {quoted(names[target])} is empty")
@@ -188,10 +257,8 @@ def _parse(path: Path, shown: str, target_column: str, task: str) -> CsvTable:
     )
 
 
-def _columns(
-    header: list[str], rows: list[list[str]], lines: list[int], shown: str, target_column: str
-) -> tuple[list[str], int]:
-    """Check the table's shape; return the column names and the target's index."""
+def _columns(header: list[str], shown: str, target_column: str) -> tuple[list[str], int]:
+    """Check the header; return the column names and the target's index."""
     names = [cell.strip() or f"column {i + 1}" for i, cell in enumerate(header)]
     if len(names) < 2:
         hint = ""
@@ -215,13 +282,6 @@ def _columns(
         raise CsvDataError(
             f"{shown} has {len(names) - 1} feature columns; gradsim takes at most {limit}"
         )
-    if not rows:
-        raise CsvDataError(f"{shown} has a header but no data rows")
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != len(names):
-            raise CsvDataError(
-                f"{shown}: line {line} has {len(row)} values, the header has {len(names)}"
-            )
     if not target_column:
         return names, len(names) - 1
     if target_column not in seen:
@@ -232,41 +292,28 @@ def _columns(
     return names, seen[target_column]
 
 
-def _read_records(path: Path, shown: str) -> tuple[list[str], list[list[str]], list[int]]:
-    """The header, the data rows and each row's line number (blank lines skipped)."""
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
+def _line_bound(path: Path, shown: str) -> int:
+    """At least the number of records in the file: its line breaks (\\n or \\r), plus one."""
+    newlines = returns = 0
     try:
-        # utf-8-sig drops a byte-order mark (Excel writes one); newline="" as csv requires.
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(_limited(handle, shown), skipinitialspace=True, strict=True)
-            try:
-                for record in reader:
-                    if len(record) <= 1 and not "".join(record).strip():
-                        continue
-                    if header is None:
-                        header = record
-                    else:
-                        rows.append(record)
-                        lines.append(reader.line_num)
-            except csv.Error as exc:
-                raise CsvDataError(f"{shown}: line {reader.line_num}: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise CsvDataError(
-            f"cannot read data file {shown}: it is not UTF-8 text (byte {exc.start}); save it "
-            "as UTF-8 CSV"
-        ) from exc
+        with open(path, "rb") as handle:
+            read = 0
+            while read <= MAX_CSV_BYTES and (block := handle.read(1 << 20)):
+                read += len(block)
+                newlines += block.count(b"\n")
+                returns += block.count(b"\r")
     except OSError as exc:
         raise CsvDataError(f"cannot read data file {shown}: {_reason(exc)}") from exc
-    if header is None:
-        raise CsvDataError(
-            f"{shown} is empty: expected a header row of column names, then one row per sample"
-        )
-    return header, rows, lines
+    return max(newlines, returns) + 1
 
 
-def _limited(lines: Iterable[str], shown: str) -> Iterator[str]:
+class _Counter:
+    """Characters read so far (about the bytes: the progress shown)."""
+
+    chars = 0
+
+
+def _limited(lines: Iterable[str], shown: str, counter: _Counter | None = None) -> Iterator[str]:
     """The file's lines, refusing more than ``MAX_CSV_BYTES`` characters in all (a file that
     grows while it is read, or a device posing as one)."""
     total = 0
@@ -277,11 +324,33 @@ def _limited(lines: Iterable[str], shown: str) -> Iterator[str]:
                 f"cannot read data file {shown}: it is too large (gradsim reads at most "
                 f"{MAX_CSV_BYTES} bytes)"
             )
+        if counter is not None:
+            counter.chars = total
         yield line
 
 
+def _store(
+    features: NDArray[np.float64],
+    n: int,
+    chunk: list[list[str]],
+    lines: array[int],
+    shown: str,
+    names: tuple[str, ...],
+) -> NDArray[np.float64]:
+    """Parse ``chunk`` (rows n, n+1, ...) into ``features``, grown if the file grew."""
+    if not chunk:
+        return features
+    end = n + len(chunk)
+    if end > len(features):  # more rows than line breaks counted: the file grew meanwhile
+        grown = np.empty((max(end, len(features) * 3 // 2), features.shape[1]))
+        grown[:n] = features[:n]
+        features = grown
+    features[n:end] = _parse_features(chunk, shown, lines[n:end], names)
+    return features
+
+
 def _parse_features(
-    raw: list[list[str]], shown: str, lines: list[int], names: tuple[str, ...]
+    raw: list[list[str]], shown: str, lines: Sequence[int], names: tuple[str, ...]
 ) -> NDArray[np.float64]:
     """Feature cells as float64; the first bad cell (in file order) is named in the error."""
     try:  # numpy converts the whole block at C speed; the slow scan only runs on failure
@@ -294,7 +363,7 @@ def _parse_features(
     for row, line in zip(raw, lines, strict=True):
         parsed.append(
             [
-                _cell(text, f"{shown}: line {line}, column {quoted(name)}")
+                _cell(text.strip(), f"{shown}: line {line}, column {quoted(name)}")
                 for text, name in zip(row, names, strict=True)
             ]
         )
@@ -335,7 +404,7 @@ def _looks_like_classes(numbers: list[float] | None, n_rows: int) -> bool:
 
 
 def _regression_target(
-    values: list[str], numbers: list[float] | None, shown: str, lines: list[int], name: str
+    values: list[str], numbers: list[float] | None, shown: str, lines: Sequence[int], name: str
 ) -> NDArray[np.float64]:
     if numbers is None:
         for value, line in zip(values, lines, strict=True):
@@ -384,15 +453,22 @@ def _classes(
 
 
 def _standardise(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Zero mean, unit variance per column; constant columns become exactly 0."""
+    """Zero mean, unit variance per column, in place (no full-size temporaries: the table
+    may be most of the memory); constant columns become exactly 0."""
+    high, low = x.max(axis=0), x.min(axis=0)
+    constant = high == low
     # Dividing by the largest magnitude first keeps x² finite for values near 1e308.
-    peak = np.max(np.abs(x), axis=0)
-    y = x / np.where(peak > 0, peak, 1.0)
-    std = y.std(axis=0)
-    constant = np.ptp(x, axis=0) == 0
-    out: NDArray[np.float64] = (y - y.mean(axis=0)) / np.where(constant | (std == 0), 1.0, std)
-    out[:, constant] = 0.0
-    return out
+    peak = np.maximum(np.abs(high), np.abs(low))
+    x /= np.where(peak > 0, peak, 1.0)
+    x -= x.mean(axis=0)
+    squares = np.zeros(x.shape[1])
+    for start in range(0, len(x), _CHUNK_ROWS):
+        block = x[start : start + _CHUNK_ROWS]
+        squares += np.einsum("ij,ij->j", block, block)
+    std = np.sqrt(squares / len(x))
+    x /= np.where(constant | (std == 0), 1.0, std)
+    x[:, constant] = 0.0
+    return x
 
 
 _Array = TypeVar("_Array", bound=NDArray[np.generic])

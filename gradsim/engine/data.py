@@ -120,8 +120,8 @@ def _csv_dataset(config: Config) -> Dataset:
     _check_shape(table, config)
     dtype = np.dtype(config.dtype)
     return Dataset(
-        inputs=table.features.astype(dtype),
-        targets=table.targets.astype(dtype),
+        inputs=table.features.astype(dtype, copy=False),  # the parsed table itself for float64
+        targets=table.targets.astype(dtype, copy=False),
         labels=None if table.labels is None else table.labels.copy(),
     )
 

@@ -12,6 +12,7 @@ from gradsim.cli import main
 from gradsim.engine.config import Config, ConfigError
 from gradsim.engine.csv_data import (
     CsvDataError,
+    CsvLoadCancelled,
     clear_cache,
     read_csv_table,
     resolve_data,
@@ -139,6 +140,64 @@ def test_cache_is_keyed_on_file_and_options(tmp_path: Path, iris: Path) -> None:
     assert not first.features.flags.writeable  # nobody can corrupt the cached copy
     iris.write_text("u,v,w\n1,2,a\n3,4,b\n", encoding="utf-8")  # a new size: re-read
     assert read_csv_table(iris).n_rows == 2
+
+
+def test_quoted_line_breaks_and_blank_lines_trim_the_table(tmp_path: Path) -> None:
+    text = 'a,b,label\n1,2,"two\nlines"\n\n\n3,4,z\n5,6,"two\nlines"\n7,8,z\n\n'
+    table = read_csv_table(write(tmp_path, text))
+    assert table.n_rows == 4 and table.features.shape == (4, 2)
+    assert table.class_names == ("two\nlines", "z")
+    with pytest.raises(CsvDataError, match="line 5, column 'b': 'x' is not a number"):
+        read_csv_table(write(tmp_path, 'a,b,y\n1,2,"q\nr"\n3,4,s\n5,x,s\n', "bad.csv"))
+
+
+def big_csv(folder: Path, rows: int, columns: int = 100) -> Path:
+    """A table of 5-decimal normal features (about 9 bytes a cell) and a text label."""
+    rng = np.random.default_rng(3)
+    path = folder / "big.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(",".join(f"f{i}" for i in range(columns - 1)) + ",label\n")
+        for start in range(0, rows, 2000):
+            x = rng.normal(size=(min(2000, rows - start), columns - 1))
+            text = np.char.mod("%.5f", x)
+            labels = np.asarray(SPECIES)[rng.integers(0, 3, len(x))]
+            out.writelines(
+                ",".join(row) + f",{label}\n" for row, label in zip(text, labels, strict=True)
+            )
+    return path
+
+
+def test_peak_memory_is_at_most_three_times_the_file(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = big_csv(tmp_path, 20_000)
+    size = path.stat().st_size
+    assert 15e6 < size < 25e6
+    tracemalloc.start()
+    try:
+        table = read_csv_table(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert table.features.shape == (20_000, 99) and table.class_names == SPECIES
+    assert peak <= 3 * size, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB file"
+
+
+def test_progress_is_reported_and_false_cancels(tmp_path: Path) -> None:
+    path = big_csv(tmp_path, 5_000, columns=10)
+    size = path.stat().st_size
+    seen: list[tuple[int, int]] = []
+    with pytest.raises(CsvLoadCancelled):
+        read_csv_table(path, progress=lambda done, total: not seen.append((done, total)) and False)
+    assert len(seen) == 1 and 0 < seen[0][0] < size and seen[0][1] == size
+    seen.clear()
+    table = read_csv_table(path, progress=lambda done, total: not seen.append((done, total)))
+    assert table.n_rows == 5_000  # the cancelled parse left nothing in the cache
+    done = [d for d, _ in seen]
+    assert len(seen) == 5_000 // 1024 and done == sorted(done) and done[-1] < size
+    seen.clear()
+    assert read_csv_table(path, progress=lambda d, t: not seen.append((d, t))) is table
+    assert not seen  # a cache hit reads nothing
 
 
 # -- configs and training ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from gradsim.app.messages import show_error
 from gradsim.app.model.session import RunSession, RunSpec
 from gradsim.app.model.settings import AppSettings
 from gradsim.app.model.view_state import ViewState
+from gradsim.engine.atomic import reason
 from gradsim.engine.config import Config, ConfigError
 
 CONFIG_FILTER = "gradsim configs (*.toml);;All files (*)"
@@ -79,8 +80,10 @@ class FileCommands:
         try:
             config = _resolve_data(Config.load(path))
         except (ConfigError, OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            self._error("This config cannot be opened", f"{path}: {reason}")
+            reason = str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
+            # Named once: the config's own messages name the file already.
+            named = Path(path).name in reason
+            self._error("This config cannot be opened", reason if named else f"{path}: {reason}")
             return False
         self._host.show_runs([RunSpec(Path(path).name, config)])
         self._remember_file(path)
@@ -108,6 +111,9 @@ class FileCommands:
         except ExportError as exc:
             self._error("The data was not exported", str(exc))
             return False
+        except OSError as exc:  # not worded by the exporter: still a message, not a traceback
+            self._error("The data was not exported", f"{path}: {reason(exc)}")
+            return False
         wrote = " and ".join(map(str, written_files(path)))  # a CSV's .meta.json too
         self._host.show_status(f"Exported {len(history)} steps to {wrote}")
         return True
@@ -129,6 +135,9 @@ class FileCommands:
             write_histograms(history, path, self._session.configs[0])
         except ExportError as exc:
             self._error("The distributions were not exported", str(exc))
+            return False
+        except OSError as exc:
+            self._error("The distributions were not exported", f"{path}: {reason(exc)}")
             return False
         self._host.show_status(f"Exported the histograms of {len(history)} steps to {path}")
         return True
@@ -211,16 +220,25 @@ class FileCommands:
 
     # -- own data ------------------------------------------------------------------------------
     def load_csv(self, path: str | Path) -> bool:
-        """Train on a CSV file: its columns set the inputs, outputs and loss."""
+        """Train on a CSV file: its columns set the inputs, outputs and loss. The file is
+        parsed in a thread behind a progress dialog (the window stays responsive); Cancel
+        leaves the run shown as it was. Returns whether the new run is shown."""
+        from gradsim.app.export.csv_loader import load_with_progress
+
         base = self._host.single_config()
         try:
-            config = _resolve_data(
-                base.replace(dataset="csv", data_path=str(Path(path).resolve()))
-            )
+            unresolved = base.replace(dataset="csv", data_path=str(Path(path).resolve()))
         except (ConfigError, OSError, ValueError) as exc:
             self._error("This CSV file cannot be used", str(exc))
             return False
-        self._host.show_runs([RunSpec(Path(path).name, config)])
+        outcome = load_with_progress(self._host.dialog_parent(), unresolved)
+        if outcome.cancelled:
+            self._host.show_status(f"Loading {Path(path).name} was cancelled")
+            return False
+        if outcome.config is None:
+            self._error("This CSV file cannot be used", outcome.error)
+            return False
+        self._host.show_runs([RunSpec(Path(path).name, outcome.config)])
         return True
 
     # -- dialogs: they only pick a path; the methods above do the work ----------------------

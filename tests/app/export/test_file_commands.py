@@ -134,6 +134,15 @@ def test_malformed_config_file_is_explained_and_nothing_changes(window, tmp_path
     assert config_of(window) == SMALL
 
 
+def test_a_hostile_config_file_is_one_message_that_names_it_once(window, tmp_path) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 500 + "]" * 500 + "\n")  # RecursionError in the parser
+    assert not window.files.open_config(deep)
+    text = error_text(window)
+    assert "nested too deeply" in text and text.count("deep.toml") == 1
+    assert config_of(window) == SMALL
+
+
 def test_file_menu_keys_and_recent_menu(window, tmp_path) -> None:
     actions = window.file_actions
     assert actions["save"].shortcut().toString() == "Ctrl+S"
