@@ -187,7 +187,7 @@ def test_an_error_shows_for_its_run_only(panel, qtbot) -> None:
     errors = panel.session.errors
     assert errors[0] is None and "memory" in errors[1]
     titles = panel.view.titles
-    assert "GB" in titles[1].text() and "cannot start" not in titles[0].text()  # its size, cut short
+    assert "GB" in titles[1].text() and "cannot start" not in titles[0].text()  # cut short
 
 
 # -- the dialog ---------------------------------------------------------------------------------
