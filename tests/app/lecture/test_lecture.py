@@ -111,6 +111,10 @@ def test_malformed_lesson_file_is_explained_and_the_run_is_kept(window, tmp_path
     box.close()
     assert not window.lecture.open_lesson_file(tmp_path / "missing.toml")
     assert "missing.toml" in error_text(window)
+    deep = tmp_path / "deep.toml"  # 500 levels: a RecursionError in the parser, once
+    deep.write_text("a = " + "[" * 500 + "]" * 500 + "\n", encoding="utf-8")
+    assert not window.lecture.open_lesson_file(deep)
+    assert "nested too deeply" in error_text(window) and not window.lessons.active
 
 
 def test_f5_enters_presentation_mode_and_esc_leaves(window, qtbot) -> None:
