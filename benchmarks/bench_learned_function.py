@@ -11,30 +11,14 @@ BLAS thread by default, as in the worker process.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
+from bench_engine import best_time  # this folder: scripts run from here
 from threadpoolctl import threadpool_limits
 
 from gradsim.engine.config import Config
 from gradsim.engine.learned_function import learned_function
 from gradsim.engine.simulation import Simulation
-
-
-def best_time(fn: Callable[[], object], repeats: int, min_time: float = 0.1) -> float:
-    """Best-of-``repeats`` seconds per call (each repeat loops until ``min_time`` has passed)."""
-    best = float("inf")
-    for _ in range(repeats):
-        calls, start = 0, time.perf_counter()
-        while True:
-            fn()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_time:
-                break
-        best = min(best, elapsed / calls)
-    return best
 
 
 def main() -> None:

@@ -44,7 +44,7 @@ from gradsim.engine.distributions import (
     Histogram,
     StepDistributions,
 )
-from gradsim.engine.export import NONFINITE, ExportError
+from gradsim.engine.export import NONFINITE, ExportError, read_npz_arrays
 
 FORMAT = "gradsim histograms 1"
 HISTOGRAM_FORMATS: tuple[str, ...] = (".npz", ".json")
@@ -162,15 +162,7 @@ def _concat(parts: list[NDArray[Any]], dtype: type[np.generic]) -> NDArray[Any]:
 
 
 def _read_npz(path: Path) -> tuple[dict[str, Any], list[StepDistributions]]:
-    with open(path, "rb") as handle:
-        try:
-            npz = np.load(handle, allow_pickle=False)
-        except ValueError as exc:  # not a zip: numpy then suspects a pickle
-            raise ValueError("not an .npz archive") from exc
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("not an .npz archive")
-        with npz:
-            data = {key: npz[key] for key in npz.files}
+    data = read_npz_arrays(path)
     _check_format(str(data.get("format", np.array(""))))
     config = json.loads(str(data["config"]))
     steps = data["step"]

@@ -340,7 +340,8 @@ def _write_npz(handle: IO[bytes], meta: dict[str, Any], data: _Written, depth: i
     )
 
 
-def _read_npz(path: Path) -> tuple[dict[str, Any], _Read]:
+def read_npz_arrays(path: Path) -> dict[str, NDArray[Any]]:
+    """Every array of an .npz file, read without pickle; ValueError if it is not one."""
     # Open the file here: numpy leaks its own handle when a truncated archive fails to open.
     with open(path, "rb") as handle:
         try:
@@ -350,12 +351,16 @@ def _read_npz(path: Path) -> tuple[dict[str, Any], _Read]:
         if not isinstance(npz, np.lib.npyio.NpzFile):
             raise ValueError("not an .npz archive")
         with npz:
-            return _npz_contents(npz)
+            return {key: npz[key] for key in npz.files}
 
 
-def _npz_contents(npz: np.lib.npyio.NpzFile) -> tuple[dict[str, Any], _Read]:
+def _read_npz(path: Path) -> tuple[dict[str, Any], _Read]:
+    return _npz_contents(read_npz_arrays(path))
+
+
+def _npz_contents(npz: Mapping[str, NDArray[Any]]) -> tuple[dict[str, Any], _Read]:
     needed = ("config", "diverged_at", "step", "loss", "accuracy", *STAT_NAMES)
-    missing = [key for key in needed if key not in npz.files]
+    missing = [key for key in needed if key not in npz]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     config = npz["config"]
@@ -364,7 +369,7 @@ def _npz_contents(npz: np.lib.npyio.NpzFile) -> tuple[dict[str, Any], _Read]:
     diverged = npz["diverged_at"]
     if diverged.ndim != 0 or diverged.dtype.kind not in "iu":
         raise ValueError("'diverged_at' must be an integer")
-    reason = npz["divergence_reason"] if "divergence_reason" in npz.files else None
+    reason = npz.get("divergence_reason")
     meta = {
         "config": json.loads(config.item()),
         "diverged_at": None if int(diverged) < 0 else int(diverged),
